@@ -1,0 +1,65 @@
+"""Checks at the boundary: every value a reader can pass is validated here.
+
+Each check raises ``ValueError`` naming the bad value, in one message shape
+(after ``torch.optim``): ``Invalid learning rate: -0.1``.
+"""
+
+import math
+from numbers import Real
+
+import numpy as np
+
+
+def check_lr(lr, *, allow_negative=False, name="learning rate"):
+    """Return ``lr`` as a float if it is a usable learning rate η.
+
+    η must be a finite real number, and positive unless ``allow_negative`` is
+    set: a negative η climbs the loss, which one chapter shows on purpose.
+    Zero is refused: nothing would move.
+    """
+    if isinstance(lr, bool) or not isinstance(lr, Real):
+        raise ValueError(f"Invalid {name}: {lr!r} (expected a real number)")
+    lr = float(lr)
+    if not math.isfinite(lr):
+        raise ValueError(f"Invalid {name}: {lr}")
+    if lr == 0 or (lr < 0 and not allow_negative):
+        hint = "" if allow_negative else " (use allow_negative=True to climb the loss on purpose)"
+        raise ValueError(f"Invalid {name}: {lr}{hint if lr < 0 else ''}")
+    return lr
+
+
+def check_positive_int(value, name):
+    """Return ``value`` if it is an integer ≥ 1 (a number of steps, epochs, ...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
+    return int(value)
+
+
+def check_in_range(value, name, low, high, *, low_open=False, high_open=True):
+    """Return ``value`` as a float if it lies in the interval from ``low`` to ``high``.
+
+    The default interval is [low, high); ``low_open``/``high_open`` choose the ends.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"Invalid {name}: {value!r}")
+    value = float(value)
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"Invalid {name}: {value} (expected a value in {lo}{low}, {high}{hi})")
+    return value
+
+
+def check_array(x, name, *, ndim=None, shape=None, nonempty=True):
+    """Return ``x`` as a finite float64 array with the expected rank or shape."""
+    arr = np.asarray(x, dtype=np.float64)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"Invalid {name}: expected a {ndim}-d array, got shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"Invalid {name}: expected shape {tuple(shape)}, got {arr.shape}")
+    if nonempty and arr.size == 0:
+        raise ValueError(f"Invalid {name}: empty array")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Invalid {name}: contains NaN or infinity")
+    return arr
