@@ -1,0 +1,58 @@
+"""Fixtures shared by the test suite: the built book (built once, even under xdist)."""
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from browser import find_chromium  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+
+
+def pytest_configure(config):
+    # nbval runs notebooks in the kernel of this very environment.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """Build the book with warnings as errors (once per test run, shared by xdist workers).
+
+    The test command removes _build first, so this is a cold build; its log is
+    kept in _build/book-build.log and its wall time in _build/book-build.seconds.
+    """
+    BUILD.mkdir(exist_ok=True)
+    ok, log = BUILD / "book-build.ok", BUILD / "book-build.log"
+    with open(BUILD / "book-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for the first one's build
+        if not ok.exists() and not (BUILD / "book-build.failed").exists():
+            import time
+
+            t0 = time.perf_counter()
+            jb = Path(sys.executable).with_name("jupyter-book")
+            proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"],
+                                  capture_output=True, text=True, cwd=ROOT)
+            log.write_text(proc.stdout + proc.stderr)
+            (BUILD / "book-build.seconds").write_text(f"{time.perf_counter() - t0:.1f}\n")
+            (ok if proc.returncode == 0 else BUILD / "book-build.failed").touch()
+    if not ok.exists():
+        tail = "\n".join(log.read_text().splitlines()[-60:])
+        pytest.fail(f"jupyter-book build -W failed (full log: {log}):\n{tail}", pytrace=False)
+    return HTML
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no Chromium: the browser tests must run in CI")
+        pytest.skip("no Chromium on this machine (install it, or set LRCOURSE_CHROMIUM)")
+    return path

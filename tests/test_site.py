@@ -1,0 +1,131 @@
+"""The built site, as a reader's browser sees it (headless Chromium on 127.0.0.1).
+
+For every page: math typeset, every image loaded, no error output or traceback,
+no request to any host but 127.0.0.1, no console error; launch buttons on
+chapters; every explorer's slider changes its picture. A screenshot of each page
+is saved under _build/screenshots/ for people to look at.
+"""
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from browser import chromium, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.md")
+                  if "kernelspec" in p.read_text(encoding="utf-8"))
+PAGES = ["intro", *CHAPTERS, "references"]
+PAGE_BUDGET = 3_000_000  # bytes: a page's HTML plus its images and frames (DESIGN.md)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(built_book, chromium_path):
+    shots = built_book.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    with serve(built_book) as base, chromium() as browser:
+        yield base, browser, shots
+
+
+def visit(site, page):
+    """Open a page; return what was requested, what failed, what the console said."""
+    base, browser, shots = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    seen = {"requests": [], "failed": [], "errors": []}
+    tab.on("request", lambda r: seen["requests"].append(r.url))
+    tab.on("requestfailed", lambda r: seen["failed"].append(r.url))
+    tab.on("response", lambda r: r.status >= 400 and seen["failed"].append(f"{r.status} {r.url}"))
+    tab.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+    tab.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    tab.goto(f"{base}/book/{page}.html", wait_until="networkidle")
+    # MathJax 3 typesets asynchronously: wait until it says it is done.
+    tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    tab.evaluate("() => MathJax.startup.promise")
+    tab.screenshot(path=str(shots / f"{page}.png"), full_page=True)
+    return context, tab, seen
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_offline(site, page):
+    context, tab, seen = visit(site, page)
+    try:
+        foreign = [u for u in seen["requests"]
+                   if urlparse(u).scheme not in ("data", "blob", "about")
+                   and urlparse(u).hostname != "127.0.0.1"]
+        assert not foreign, f"{page}: requests to other hosts: {foreign}"
+        assert not seen["failed"], f"{page}: failed requests: {seen['failed']}"
+        assert not seen["errors"], f"{page}: console errors: {seen['errors']}"
+
+        text = tab.inner_text("article")
+        n_math = tab.eval_on_selector_all(".math", "els => els.length")
+        n_typeset = tab.eval_on_selector_all("mjx-container", "els => els.length")
+        assert n_typeset >= n_math, f"{page}: {n_math - n_typeset} math elements not typeset"
+        raw = re.findall(r"\$\$|\\\(|\\\[|\\frac|\\eta", text)
+        assert not raw, f"{page}: raw TeX shown: {raw[:5]}"
+
+        broken = tab.evaluate("""() => Array.from(document.images)
+            .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))""")
+        assert not broken, f"{page}: images that did not load: {broken}"
+
+        assert "Traceback (most recent call last)" not in text, f"{page}: a traceback is shown"
+        errors = tab.eval_on_selector_all(
+            ".output.traceback, .output.error, .output.stderr, .cell_output .stderr",
+            "els => els.length")
+        assert errors == 0, f"{page}: {errors} error/stderr outputs shown"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_has_launch_buttons(site, page):
+    context, tab, _ = visit(site, page)
+    try:
+        hrefs = tab.eval_on_selector_all("a[href*='mybinder.org']", "els => els.map(e => e.href)")
+        assert hrefs, f"{page}: no Binder launch button"
+        assert all(f"urlpath=lab%2Ftree%2Fnotebooks%2F{page}.ipynb" in h
+                   or f"urlpath=lab/tree/notebooks/{page}.ipynb" in h for h in hrefs), hrefs
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_explorers_move_without_a_kernel(site, page):
+    """Every slider of every explorer changes the picture; reset brings it back."""
+    context, tab, seen = visit(site, page)
+    try:
+        n = tab.eval_on_selector_all(".lr-explorer", "els => els.length")
+        assert n >= 1, f"{page}: no explorer on the page"
+        for i in range(n):
+            root = tab.locator(".lr-explorer").nth(i)
+            img = root.locator("img")
+            start = img.get_attribute("src")
+            inputs = root.locator("input[type=range]")
+            for k in range(inputs.count()):
+                before = img.get_attribute("src")
+                top = int(inputs.nth(k).get_attribute("max"))
+                now = int(inputs.nth(k).input_value())
+                target = 0 if now != 0 else top
+                inputs.nth(k).evaluate(
+                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", target)
+                assert img.get_attribute("src") != before, f"{page}: explorer {i} input {k} inert"
+            root.locator("button[data-reset]").click()
+            assert img.get_attribute("src") == start, f"{page}: explorer {i} reset did not reset"
+        assert not seen["errors"], f"{page}: console errors: {seen['errors']}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_weight(built_book, page):
+    """A page's HTML (with its embedded frames) and its images stay under 3 MB."""
+    html_file = built_book / "book" / f"{page}.html"
+    html = html_file.read_text(encoding="utf-8")
+    images = set(re.findall(r'<img[^>]+src="([^"]+)"', html))
+    local = [(html_file.parent / src).resolve() for src in images if not src.startswith("data:")]
+    total = len(html.encode()) + sum(p.stat().st_size for p in local if p.exists())
+    assert total <= PAGE_BUDGET, f"{page}: {total / 1e6:.2f} MB > 3 MB"
