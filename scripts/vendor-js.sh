@@ -24,7 +24,7 @@ cp -r "$nm/mathjax/es5/input/tex/extensions" "$out/mathjax/input/tex/"
 cp "$nm/mathjax/LICENSE" "$out/licenses/mathjax-LICENSE"
 # The widget manager (renders saved widget state without a kernel) and the fonts its CSS loads.
 cp "$nm/@jupyter-widgets/html-manager/dist/embed-amd.js" "$out/widgets/"
-cp "$nm/@jupyter-widgets/html-manager/dist/"*.woff2 "$nm/@jupyter-widgets/html-manager/dist/"*.woff "$out/widgets/"
+cp "$nm/@jupyter-widgets/html-manager/dist/"*.woff2 "$nm/@jupyter-widgets/html-manager/dist/"*.woff "$nm/@jupyter-widgets/html-manager/dist/"*.ttf "$out/widgets/"
 cp "$nm/@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt" "$out/licenses/html-manager-THIRD-PARTY.txt"
 node -e "const p=require('$nm/@jupyter-widgets/html-manager/package.json');console.log(p.license)" \
   > "$out/licenses/html-manager-LICENSE-id.txt"

@@ -43,9 +43,10 @@ def visit(site, page):
     tab.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     tab.on("pageerror", lambda e: seen["errors"].append(str(e)))
     tab.goto(f"{base}/book/{page}.html", wait_until="networkidle")
-    # MathJax 3 typesets asynchronously: wait until it says it is done.
-    tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-    tab.evaluate("() => MathJax.startup.promise")
+    # MathJax 3 typesets asynchronously: wait until it says it is done (on pages with math).
+    if tab.locator("script[src*='mathjax']").count():
+        tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        tab.evaluate("() => MathJax.startup.promise")
     tab.screenshot(path=str(shots / f"{page}.png"), full_page=True)
     return context, tab, seen
 

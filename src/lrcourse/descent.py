@@ -13,6 +13,7 @@ Example::
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -132,7 +133,8 @@ def run(problem, optimizer, x0, num_steps, *, max_loss=1e12, batch_fn=None, batc
     dim = getattr(problem, "dim", None)
     x = check_array(x0, "x0", ndim=1, shape=None if dim is None else (dim,))
     num_steps = check_positive_int(num_steps, "num_steps")
-    max_loss = check_in_range(max_loss, "max_loss", 0, np.inf, low_open=True)
+    if isinstance(max_loss, bool) or not isinstance(max_loss, Real) or not max_loss > 0:
+        raise ValueError(f"Invalid max_loss: {max_loss!r} (expected a number > 0, inf allowed)")
     oracle = _oracle(problem)
     batch_at = _batches(problem, batch_fn, batch_size, seed)
 

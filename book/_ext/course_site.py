@@ -1,0 +1,44 @@
+"""Two adjustments of the built pages, specific to this course.
+
+1. Launch buttons open the chapter's notebook. Chapters are written in
+   book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
+   learners open; sphinx-book-theme builds the Binder link from the page's own
+   source path, so this rewrites it to the notebook.
+2. No Thebe. Jupyter Book always loads sphinx-thebe, which the course does not
+   use (its launch buttons open a full JupyterLab instead); its inline script
+   names a third-party URL and, added twice on rebuilds, logs a console error.
+"""
+
+from pathlib import PurePosixPath
+
+
+def _retarget_launch_buttons(context, pagename):
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "launch-buttons":
+            continue
+        target = "notebooks/" + PurePosixPath(pagename).name + ".ipynb"
+        for button in group.get("buttons", []):
+            url = button.get("url", "")
+            if "urlpath=" in url:
+                head, _ = url.split("urlpath=", 1)
+                button["url"] = f"{head}urlpath=lab/tree/{target}"
+                button["text"] = button["text"] + " (JupyterLab)"
+
+
+def _is_thebe(asset):
+    name = str(getattr(asset, "filename", asset) or "")
+    body = str(getattr(asset, "attributes", {}).get("body", ""))
+    return "thebe" in name or "THEBE_JS_URL" in body
+
+
+def _on_page(app, pagename, templatename, context, doctree):
+    _retarget_launch_buttons(context, pagename)
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if not _is_thebe(a)]
+
+
+def setup(app):
+    # After sphinx-book-theme adds its buttons (priority 501).
+    app.connect("html-page-context", _on_page, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,109 @@
+"""Validation at the boundary: every bad value a reader can pass gives a ValueError naming it."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lrcourse.adaptive import OPTIMIZERS, adadelta, adagrad, adam, rmsprop
+from lrcourse.optimizers import momentum, nesterov, sgd
+from lrcourse.validate import check_array, check_in_range, check_lr, check_positive_int
+
+BAD_LRS = [-0.1, 0, 0.0, math.nan, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("lr", BAD_LRS)
+def test_check_lr_refuses(lr):
+    with pytest.raises(ValueError, match=f"Invalid learning rate: {lr}"):
+        check_lr(lr)
+
+
+@pytest.mark.parametrize("lr", [True, "0.1", None, [0.1], 1j])
+def test_check_lr_refuses_non_numbers(lr):
+    with pytest.raises(ValueError, match=r"Invalid learning rate: .*expected a real number"):
+        check_lr(lr)
+
+
+def test_check_lr_accepts():
+    assert check_lr(0.1) == 0.1 and isinstance(check_lr(1), float)
+    assert check_lr(np.float32(0.5)) == 0.5
+    assert check_lr(-0.1, allow_negative=True) == -0.1
+    with pytest.raises(ValueError, match="allow_negative"):
+        check_lr(-0.1)
+    with pytest.raises(ValueError, match="0.0"):
+        check_lr(0.0, allow_negative=True)  # zero never moves
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, True, "3", None])
+def test_check_positive_int(value):
+    with pytest.raises(ValueError, match=f"Invalid num_steps: {value!r}".replace("(", r"\(")):
+        check_positive_int(value, "num_steps")
+    assert check_positive_int(np.int64(3), "num_steps") == 3
+
+
+def test_check_in_range():
+    assert check_in_range(0.0, "momentum", 0, 1) == 0.0
+    for bad in (1.0, -0.5, math.nan):
+        with pytest.raises(ValueError, match=f"Invalid momentum: {bad}"):
+            check_in_range(bad, "momentum", 0, 1)
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        check_in_range(0.0, "gamma", 0, 1, low_open=True, high_open=False)
+
+
+def test_check_array():
+    np.testing.assert_array_equal(check_array([1, 2], "x0", ndim=1), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"got shape \(2, 2\)"):
+        check_array(np.eye(2), "x0", ndim=1)
+    with pytest.raises(ValueError, match=r"expected shape \(3,\), got \(2,\)"):
+        check_array([1, 2], "x0", shape=(3,))
+    with pytest.raises(ValueError, match="empty"):
+        check_array([], "X")
+    with pytest.raises(ValueError, match="NaN"):
+        check_array([1.0, math.nan], "x0")
+
+
+# Every optimizer refuses every bad η, with the value in the message.
+@pytest.mark.parametrize("lr", BAD_LRS)
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizers_refuse_bad_lr(name, lr):
+    with pytest.raises(ValueError, match=f"Invalid learning rate: {lr}"):
+        OPTIMIZERS[name](lr)
+
+
+def test_only_sgd_climbs():
+    assert sgd(-0.1, allow_negative=True).lr(0) == -0.1
+    with pytest.raises(TypeError):
+        momentum(-0.1, allow_negative=True)
+
+
+@pytest.mark.parametrize(
+    "make, bad",
+    [
+        (lambda v: momentum(0.1, v), 1.0),
+        (lambda v: momentum(0.1, v), -0.5),
+        (lambda v: momentum(0.1, 0.9, dampening=v), 2.0),
+        (lambda v: momentum(0.1, v, nesterov=True), 0.0),
+        (lambda v: nesterov(0.1, 0.9, weight_decay=v), -1.0),
+        (lambda v: sgd(0.1, weight_decay=v), math.nan),
+        (lambda v: adagrad(eps=v), -1e-10),
+        (lambda v: adagrad(lr_decay=v), -0.1),
+        (lambda v: adagrad(initial_accumulator_value=v), -1.0),
+        (lambda v: adadelta(rho=v), 1.5),
+        (lambda v: rmsprop(alpha=v), -0.1),
+        (lambda v: rmsprop(momentum=v), 1.2),
+        (lambda v: adam(beta1=v), 1.0),
+        (lambda v: adam(beta2=v), -0.1),
+        (lambda v: adam(eps=v), math.inf),
+    ],
+)
+def test_bad_hyperparameters_name_the_value(make, bad):
+    with pytest.raises(ValueError, match=str(bad)):
+        make(bad)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("params, needle", [([], "empty"), ([1.0, math.nan], "NaN"),
+                                            ([math.inf], "NaN or infinity")])
+def test_init_refuses_bad_params(name, params, needle):
+    with pytest.raises(ValueError, match=needle):
+        OPTIMIZERS[name](0.1).init(np.array(params))
