@@ -1,6 +1,7 @@
 """Fixtures shared by the test suite: the built book (built once, even under xdist)."""
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -16,9 +17,32 @@ BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 
 
+BENCH = BUILD / "widget-bench"
+
+
 def pytest_configure(config):
-    # nbval runs notebooks in the kernel of this very environment.
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # Notebook kernels (nbval) inherit this: each chapter's last cell then checks its
+    # explorers' latency budgets and writes their timings here (see check_explorers).
+    BENCH.mkdir(parents=True, exist_ok=True)
+    os.environ["LRCOURSE_BENCH_DIR"] = str(BENCH)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the widget latencies measured in the notebook kernels, and the build time."""
+    rows = sorted(BENCH.glob("*.json")) if BENCH.exists() else []
+    if rows:
+        tr = terminalreporter
+        tr.section("explorers, live in a kernel (make bench for more)")
+        tr.write_line(f"{'chapter.explorer':58} {'frames':>6} {'median':>8} {'p95':>8} {'budget':>7}"
+                      f" {'page KB':>8}")
+        for path in rows:
+            r = json.loads(path.read_text())
+            tr.write_line(f"{path.stem:58} {r['frames']:>6} {r['median_ms']:>6.1f}ms "
+                          f"{r['p95_ms']:>6.1f}ms {r['budget_ms']:>5}ms {r['page_bytes'] / 1e3:>8.0f}")
+    seconds = BUILD / "book-build.seconds"
+    if seconds.exists():
+        terminalreporter.write_line(f"cold book build: {seconds.read_text().strip()} s")
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +61,9 @@ def built_book():
 
             t0 = time.perf_counter()
             jb = Path(sys.executable).with_name("jupyter-book")
+            env = {k: v for k, v in os.environ.items() if k != "LRCOURSE_BENCH_DIR"}
             proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "--keep-going"],
-                                  capture_output=True, text=True, cwd=ROOT)
+                                  capture_output=True, text=True, cwd=ROOT, env=env)
             log.write_text(proc.stdout + proc.stderr)
             (BUILD / "book-build.seconds").write_text(f"{time.perf_counter() - t0:.1f}\n")
             (ok if proc.returncode == 0 else BUILD / "book-build.failed").touch()

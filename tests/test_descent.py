@@ -173,3 +173,19 @@ def test_gd_diverges_above_2_over_lambda_max(quadratic, c):
     trace = gd(problem, c * 2 / problem.L, start(problem, rng), 500)
     assert trace.diverged  # |1 − ηλ_max| ≥ 1.1: 500 steps take the loss past 1e12
     assert trace.losses[-1] > 1e12
+
+
+@pytest.mark.parametrize("module", ["problems", "optimizers", "adaptive", "schedules", "descent",
+                                    "plots"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = doctest.testmod(importlib.import_module(f"lrcourse.{module}"))
+    plt.close("all")
+    assert result.attempted > 0 and result.failed == 0

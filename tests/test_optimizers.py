@@ -1,5 +1,7 @@
 """The numpy optimizers against torch.optim: same iterates to 1e-10 over 100+ steps."""
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -59,7 +61,10 @@ CASES = {
         lambda: momentum(0.05, 0.9, weight_decay=0.01),
         lambda p: T.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
     ),
-    "nesterov": (lambda: nesterov(0.05, 0.9), lambda p: T.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
+    "nesterov": (
+        lambda: nesterov(0.05, 0.9),
+        lambda p: T.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    ),
     "momentum-nesterov=True": (
         lambda: momentum(0.03, 0.7, nesterov=True),
         lambda p: T.SGD(p, lr=0.03, momentum=0.7, nesterov=True),
@@ -108,7 +113,8 @@ def test_matches_torch(name):
     problem = random_quadratic(seed=len(name))
     x0 = 3 * np.random.default_rng(len(name) + 1).standard_normal(problem.dim)
     expected = torch_iterates(theirs, problem, x0)
-    np.testing.assert_allclose(numpy_iterates(ours(), problem, x0), expected, rtol=1e-10, atol=1e-12)
+    got = numpy_iterates(ours(), problem, x0)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 SCHEDULED = {
@@ -127,7 +133,9 @@ SCHEDULED = {
         lambda s: rmsprop(s, momentum=0.5), lambda p: T.RMSprop(p, lr=0.01, momentum=0.5),
         schedules.linear_warmup(0.01, 20, start_factor=0.1),
     ),
-    "adadelta-inverse_time": (adadelta, lambda p: T.Adadelta(p), schedules.inverse_time_decay(1.0, 0.1)),
+    "adadelta-inverse_time": (
+        adadelta, lambda p: T.Adadelta(p), schedules.inverse_time_decay(1.0, 0.1),
+    ),
 }
 
 
@@ -155,7 +163,7 @@ def test_negative_lr_is_torch_maximize():
 
 
 def test_textbook_momentum_equals_torch_convention_for_constant_lr():
-    """v ← γv − ηg, θ ← θ + v (Sutskever) gives torch's iterates when η is constant, not otherwise."""
+    """v ← γv − ηg, θ ← θ + v (Sutskever) gives torch's iterates for a constant η only."""
     problem, x0, gamma = random_quadratic(seed=5), np.ones(5), 0.9
 
     def textbook(lrs):
@@ -167,8 +175,8 @@ def test_textbook_momentum_equals_torch_convention_for_constant_lr():
         return np.array(out)
 
     lrs = np.full(100, 0.05)
-    np.testing.assert_allclose(textbook(lrs), numpy_iterates(momentum(0.05, gamma), problem, x0, 100),
-                               rtol=1e-10, atol=1e-12)
+    ours = numpy_iterates(momentum(0.05, gamma), problem, x0, 100)
+    np.testing.assert_allclose(textbook(lrs), ours, rtol=1e-10, atol=1e-12)
     schedule = schedules.step_decay(0.05, 50, 0.1)
     ours = numpy_iterates(momentum(schedule, gamma), problem, x0, 100)
     assert not np.allclose(textbook([schedule(t) for t in range(100)]), ours)
@@ -212,3 +220,25 @@ def test_weight_decay_needs_params():
     opt = sgd(0.1, weight_decay=0.1)
     with pytest.raises(ValueError, match="weight_decay"):
         opt.update(np.ones(2), opt.init(np.ones(2)))
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, names",
+    [
+        (adagrad, T.Adagrad, {"lr": "lr", "eps": "eps", "lr_decay": "lr_decay",
+                              "initial_accumulator_value": "initial_accumulator_value"}),
+        (adadelta, T.Adadelta, {"lr": "lr", "rho": "rho", "eps": "eps"}),
+        (rmsprop, T.RMSprop, {"lr": "lr", "alpha": "alpha", "eps": "eps", "momentum": "momentum",
+                              "centered": "centered"}),
+        (adam, T.Adam, {"lr": "lr", "eps": "eps"}),
+        (momentum, T.SGD, {"dampening": "dampening", "nesterov": "nesterov"}),
+    ],
+)
+def test_defaults_are_torchs(ours, theirs, names):
+    """Our defaults are read against torch's signatures, not typed from memory."""
+    mine = inspect.signature(ours).parameters
+    torchs = inspect.signature(theirs).parameters
+    for name, torch_name in names.items():
+        assert mine[name].default == torchs[torch_name].default, name
+    if ours is adam:
+        assert (mine["beta1"].default, mine["beta2"].default) == torchs["betas"].default

@@ -1,4 +1,4 @@
-"""Problems: gradients and Hessians against finite differences and torch, constants against theory."""
+"""Problems: derivatives against finite differences and torch, constants against theory."""
 
 import numpy as np
 import pytest

@@ -1,5 +1,6 @@
 """Schedules against torch.optim.lr_scheduler and against their closed forms."""
 
+import inspect
 import math
 import re
 
@@ -50,7 +51,9 @@ CASES = {
         lambda o: S.CosineAnnealingLR(o, T_max=60, eta_min=1e-3),
         61,
     ),
-    "CosineAnnealingLR-to-0": (cosine_decay(LR, 40), lambda o: S.CosineAnnealingLR(o, T_max=40), 41),
+    "CosineAnnealingLR-to-0": (
+        cosine_decay(LR, 40), lambda o: S.CosineAnnealingLR(o, T_max=40), 41,
+    ),
     "LinearLR": (
         linear_warmup(LR, 10, start_factor=0.25),
         lambda o: S.LinearLR(o, start_factor=0.25, total_iters=10),
@@ -63,7 +66,8 @@ CASES = {
         100,
     ),
     "OneCycleLR-linear": (
-        one_cycle(0.5, 57, pct_start=0.25, div_factor=10.0, final_div_factor=100.0, anneal="linear"),
+        one_cycle(0.5, 57, pct_start=0.25, div_factor=10.0, final_div_factor=100.0,
+                  anneal="linear"),
         lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=57, pct_start=0.25, div_factor=10.0,
                                final_div_factor=100.0, anneal_strategy="linear"),
         57,
@@ -75,7 +79,8 @@ CASES = {
         50,
     ),
     "SequentialLR-three": (
-        join_schedules([constant(LR), exponential_decay(LR, 0.9), step_decay(LR, 4, 0.5)], [10, 20]),
+        join_schedules([constant(LR), exponential_decay(LR, 0.9), step_decay(LR, 4, 0.5)],
+                       [10, 20]),
         lambda o: S.SequentialLR(o, [S.ConstantLR(o, factor=1.0, total_iters=1),
                                      S.ExponentialLR(o, gamma=0.9),
                                      S.StepLR(o, step_size=4, gamma=0.5)], milestones=[10, 20]),
@@ -125,8 +130,8 @@ def test_cosine_is_the_closed_form_everywhere():
     lr, min_lr, T = 0.3, 0.01, 37
     schedule = cosine_decay(lr, T, min_lr)
     t = np.arange(T + 1)
-    np.testing.assert_allclose(values(schedule, T + 1),
-                               min_lr + 0.5 * (lr - min_lr) * (1 + np.cos(np.pi * t / T)), rtol=1e-14)
+    closed_form = min_lr + 0.5 * (lr - min_lr) * (1 + np.cos(np.pi * t / T))
+    np.testing.assert_allclose(values(schedule, T + 1), closed_form, rtol=1e-14)
 
 
 PLATEAU_CASES = [
@@ -135,7 +140,8 @@ PLATEAU_CASES = [
     {"patience": 3, "factor": 0.5, "cooldown": 2, "threshold": 0.01},
     {"patience": 1, "factor": 0.3, "threshold": 0.05, "threshold_mode": "abs", "min_lr": 1e-3},
     {"patience": 2, "factor": 0.5, "mode": "max"},
-    {"patience": 0, "factor": 0.7, "mode": "max", "threshold_mode": "abs", "threshold": 0.02, "cooldown": 1},
+    {"patience": 0, "factor": 0.7, "mode": "max", "threshold_mode": "abs", "threshold": 0.02,
+     "cooldown": 1},
 ]
 
 
@@ -189,8 +195,9 @@ def test_bad_arguments_name_the_value(make, bad):
 
 
 @pytest.mark.parametrize("lr", [0.0, -0.1, math.nan, math.inf])
-@pytest.mark.parametrize("make", [constant, lambda lr: step_decay(lr, 3), lambda lr: cosine_decay(lr, 5),
-                                  lambda lr: one_cycle(lr, 50), ReduceOnPlateau])
+@pytest.mark.parametrize("make", [constant, lambda lr: step_decay(lr, 3),
+                                  lambda lr: cosine_decay(lr, 5), lambda lr: one_cycle(lr, 50),
+                                  ReduceOnPlateau])
 def test_bad_lr_is_refused(make, lr):
     with pytest.raises(ValueError, match=str(lr)):
         make(lr)
@@ -200,3 +207,24 @@ def test_adapter_refuses_zero_base_lr():
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
     with pytest.raises(ValueError, match="0.0"):
         torch_scheduler(opt, constant(0.1))
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, names",
+    [
+        (step_decay, S.StepLR, {"gamma": "gamma"}),
+        (linear_warmup, S.LinearLR, {"start_factor": "start_factor"}),
+        (one_cycle, S.OneCycleLR, {"pct_start": "pct_start", "div_factor": "div_factor",
+                                   "final_div_factor": "final_div_factor",
+                                   "anneal": "anneal_strategy"}),
+        (ReduceOnPlateau, S.ReduceLROnPlateau, {
+            "factor": "factor", "patience": "patience", "threshold": "threshold",
+            "threshold_mode": "threshold_mode", "mode": "mode", "cooldown": "cooldown",
+            "min_lr": "min_lr", "eps": "eps"}),
+    ],
+)
+def test_defaults_are_torchs(ours, theirs, names):
+    mine = inspect.signature(ours).parameters
+    torchs = inspect.signature(theirs).parameters
+    for name, torch_name in names.items():
+        assert mine[name].default == torchs[torch_name].default, name

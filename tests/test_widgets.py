@@ -136,3 +136,15 @@ def test_latency_of_a_numpy_explorer_is_within_budget():
     r = explorer().benchmark(20)
     print(f"numpy explorer: median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms")
     assert r["median_ms"] < 50
+
+
+def test_snapped_parameter_uses_a_selection_slider_on_the_grid():
+    e = explorer(lr=LogParam(0.01, 1.0, num=5, default=0.1, snap=True))
+    e.widget  # noqa: B018
+    control = e.controls["lr"]
+    assert type(control).__name__ == "SelectionSlider"
+    assert list(control.options) == [(format(v, ".3g"), v) for v in e.params["lr"].grid]
+    before = e.image.value
+    control.value = e.params["lr"].grid[-1]
+    assert e.image.value != before
+    assert e.benchmark(6)["changed"] > 0

@@ -50,6 +50,13 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0, lr_decay=0.0, *, 
 
     Reference: J. Duchi, E. Hazan, Y. Singer, "Adaptive subgradient methods for
     online learning and stochastic optimization", JMLR 12, 2011.
+
+    Example: the first step is η in every coordinate, whatever the gradient's scale::
+
+        >>> opt = adagrad(0.1)
+        >>> params = np.array([1.0, -200.0])        # f = ½‖θ‖², g = θ
+        >>> opt.update(params, opt.init(params), params)[0]
+        array([-0.1,  0.1])
     """
     lr = as_schedule(lr)
     eps = check_eps(eps)
@@ -95,6 +102,13 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, *, weight_decay=0.0):
 
     Reference: M. D. Zeiler, "ADADELTA: an adaptive learning rate method",
     arXiv:1212.5701, 2012.
+
+    Example: with E[Δ²] = 0 the first step is η √(ε / (1 − ρ)) ≈ 0.0032 η per coordinate::
+
+        >>> opt = adadelta()
+        >>> params = np.array([1.0, -200.0])
+        >>> opt.update(params, opt.init(params), params)[0]
+        array([-0.00316226,  0.00316228])
     """
     lr = as_schedule(lr)
     rho = check_in_range(rho, "rho", 0, 1, high_open=False)
@@ -140,6 +154,13 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, centered=False, *, weig
     References: G. Hinton, N. Srivastava, K. Swersky, "Neural networks for
     machine learning", lecture 6e, 2012. A. Graves, "Generating sequences with
     recurrent neural networks", arXiv:1308.0850, 2013.
+
+    Example: with s = 0 the first step is η/√(1 − α) = 10 η per coordinate::
+
+        >>> opt = rmsprop(0.01)
+        >>> params = np.array([1.0, -200.0])
+        >>> opt.update(params, opt.init(params), params)[0]
+        array([-0.09999999,  0.1       ])
     """
     lr = as_schedule(lr)
     alpha = check_in_range(alpha, "alpha", 0, 1, high_open=False)
@@ -196,6 +217,13 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, weight_decay=0.0):
 
     Reference: D. P. Kingma, J. Ba, "Adam: a method for stochastic
     optimization", ICLR 2015.
+
+    Example: thanks to bias correction the first step is η per coordinate::
+
+        >>> opt = adam(0.1)
+        >>> params = np.array([1.0, -200.0])
+        >>> opt.update(params, opt.init(params), params)[0]
+        array([-0.1,  0.1])
     """
     lr = as_schedule(lr)
     beta1 = check_in_range(beta1, "beta1", 0, 1)

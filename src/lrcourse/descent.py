@@ -145,6 +145,7 @@ def run(problem, optimizer, x0, num_steps, *, max_loss=1e12, batch_fn=None, batc
     with np.errstate(all="ignore"):  # overflow is how divergence looks: we report it instead
         for t in range(num_steps + 1):
             loss, g = oracle(x, batch_at(t) if t < num_steps else None)
+            g = np.asarray(g, dtype=np.float64)
             params[t], losses[t] = x, loss
             if not (math.isfinite(loss) and loss <= max_loss and np.isfinite(x).all()):
                 diverged_at = t

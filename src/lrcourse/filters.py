@@ -96,10 +96,12 @@ def dead_fraction(model, x):
         raise ValueError(f"Invalid x: no images, shape {tuple(x.shape)}")
     out = []
     hook = layer.register_forward_hook(lambda module, inputs, output: out.append(output))
+    was_training = model.training
     try:
         model.eval()(x)
     finally:
         hook.remove()
+        model.train(was_training)
     z = out[0].transpose(0, 1).reshape(out[0].shape[1], -1)  # (units, images × positions)
     return float((z <= 0).all(dim=1).double().mean())
 

@@ -15,6 +15,7 @@ Example:
     28630
 """
 
+import itertools
 import math
 from numbers import Integral
 
@@ -44,7 +45,7 @@ def mlp(sizes=(784, 36, 10), *, seed=0, activation="relu"):
     if activation not in ACTIVATIONS:
         raise ValueError(f"Invalid activation: {activation!r} (expected one of {list(ACTIVATIONS)})")
     layers = [nn.Flatten()]  # (N, 28, 28) or (N, 784) → (N, 784)
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out, device="meta"))
         if i < len(sizes) - 2:
             layers.append(ACTIVATIONS[activation]())
@@ -82,8 +83,8 @@ def linear_model(num_inputs=784, num_classes=10, *, seed=0):
 
 def _init(net, seed):
     """Materialize the meta-device layers and draw every weight and bias from ``seed``."""
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise ValueError(f"Invalid seed: {seed!r} (expected an integer)")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ValueError(f"Invalid seed: {seed!r} (expected an integer >= 0)")
     generator = torch.Generator().manual_seed(int(seed))
     net = net.to_empty(device="cpu")
     for layer in net:

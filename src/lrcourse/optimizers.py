@@ -91,6 +91,14 @@ def sgd(lr, *, weight_decay=0.0, allow_negative=False):
     ``allow_negative=True`` accepts η < 0, which climbs the loss
     (gradient ascent, torch's ``SGD(..., maximize=True)`` with lr = |η|);
     torch itself refuses a negative lr.
+
+    Example (f = ½‖θ‖², so g = θ)::
+
+        >>> opt = sgd(0.1)
+        >>> params = np.array([1.0, -200.0])
+        >>> updates, state = opt.update(params, opt.init(params), params)
+        >>> updates                               # −η g: the step scales with the gradient
+        array([-0.1, 20. ])
     """
     lr = as_schedule(lr, allow_negative=allow_negative)
     weight_decay = check_weight_decay(weight_decay)
@@ -177,5 +185,12 @@ def nesterov(lr, momentum=0.9, *, weight_decay=0.0):
     """Nesterov momentum as torch's ``SGD(nesterov=True)``: v ← γ v + g, θ ← θ − η (g + γ v).
 
     See :func:`momentum` for the convention (Nesterov 1983; Sutskever et al. 2013).
+
+    Example: the first step is η (1 + γ) g, since v = g then::
+
+        >>> opt = nesterov(0.1, 0.9)
+        >>> params = np.array([1.0, -200.0])
+        >>> opt.update(params, opt.init(params), params)[0]
+        array([-0.19, 38.  ])
     """
     return heavy_ball(lr, momentum, nesterov=True, weight_decay=weight_decay)

@@ -2,15 +2,18 @@
 
 Each helper draws on ``ax`` (the current axes if None) and returns it; none
 calls ``plt.show()`` or changes rcParams. They are cheap enough to be called
-by a live widget, and the artists that change with η can be updated in place:
+by a live widget, and the artists that change with η can be updated in place::
 
-    >>> ax = plot_contours(problem, xlim=(-2, 2), ylim=(-2, 2))
-    >>> plot_trajectory(gd(problem, 0.1, x0, 50), ax=ax)
-    >>> path = ax.lines[-1]                                   # the trajectory's Line2D
-    >>> plot_trajectory(gd(problem, 0.3, x0, 50), line=path)  # moves it, draws nothing new
+    >>> from lrcourse.descent import gd
+    >>> from lrcourse.problems import valley
+    >>> problem = valley(10)
+    >>> ax = plot_contours(problem, xlim=(-10, 10), ylim=(-3, 3))
+    >>> ax = plot_trajectory(gd(problem, 1.0, [-8, 2], 50), ax=ax)
+    >>> path = ax.lines[-1]                                         # the trajectory's Line2D
+    >>> ax = plot_trajectory(gd(problem, 2.5, [-8, 2], 50), line=path)  # moved, nothing new
 
-A diverged run is marked with an × at its last finite iterate and a
-"diverged at step k" note.
+A diverged run is marked with an × (at the last iterate still in view) and,
+where there is room, a "diverged at step k" note.
 """
 
 import matplotlib.pyplot as plt
@@ -78,32 +81,43 @@ def _cross_of(line):
     return next(a for a in line.axes.lines if a.get_gid() == gid)
 
 
+def _last_in_view(ax, points):
+    """The last finite iterate inside the axes' limits (a diverging run soon leaves the view)."""
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):
+        inside = np.flatnonzero((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1))
+    return points[inside[-1]] if inside.size else points[_last_finite(points)]
+
+
 def plot_trajectory(trace_or_points, ax=None, *, label=None, line=None, **kwargs):
     """Draw the iterates θ_0, θ_1, ... of a 2-D run as a path with dots.
 
     Accepts a :class:`~lrcourse.descent.Trace` or an array of points (k, 2).
-    If the run diverged, an × marks its last finite iterate. With ``line=`` (a
-    Line2D this function drew before) the path and its × are moved to the new
-    data instead of drawing new artists: the fast path for widgets.
+    If the run diverged, an × marks the last iterate still in view. With
+    ``line=`` (the path Line2D this function drew before: ``ax.lines[-1]`` right
+    after the call) the path and its × are moved to the new data instead of
+    drawing new artists: the fast path for widgets.
     """
     trace = trace_or_points if isinstance(trace_or_points, Trace) else None
     points = np.asarray(trace.params if trace else trace_or_points, dtype=float)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"Invalid points: expected shape (k, 2), got {points.shape}")
-    diverged_at = trace.diverged_at if trace else None
-    last = points[_last_finite(points)] if diverged_at is not None else np.empty(0)
     if line is None:
         ax = _axes(ax)
         (line,) = ax.plot(points[:, 0], points[:, 1], marker="o", ms=3, lw=1, label=label,
                           **kwargs)
         line.set_gid(f"trajectory{len(ax.lines)}")
-        ax.plot(last[:1], last[1:], marker="x", ms=12, mew=2.5, ls="none",
-                color=line.get_color(), gid=f"{line.get_gid()}:diverged")
-        return ax
-    if label is not None:
-        line.set_label(label)
-    line.set_data(points[:, 0], points[:, 1])
-    _cross_of(line).set_data(last[:1], last[1:])
+        ax.plot([], [], marker="x", ms=12, mew=2.5, ls="none", color=line.get_color(),
+                gid=f"{line.get_gid()}:diverged")
+        line.remove()
+        ax.add_line(line)  # the path last, so that ``ax.lines[-1]`` is the path
+    else:
+        line.set_data(points[:, 0], points[:, 1])
+        if label is not None:
+            line.set_label(label)
+    end = _last_in_view(line.axes, points) if trace and trace.diverged else np.empty(0)
+    _cross_of(line).set_data(end[:1], end[1:])
     return line.axes
 
 

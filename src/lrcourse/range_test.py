@@ -38,6 +38,7 @@ off; here that is ``smooth=1`` (the newest loss gets all the weight).
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -78,7 +79,7 @@ class RangeTest:
 def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optimizer="sgd",
                   momentum=0.0, batch_size=64, smooth=0.05, diverge_factor=5, skip_start=10,
                   skip_end=5, seed=0, device="cpu"):
-    """Run the range test on ``model`` and ``data`` (``(x, y, ...)``; only x, y are used).
+    """Run the range test on ``model`` and ``data`` (as for ``train``; the test split is unused).
 
     ``optimizer``, ``momentum``, ``batch_size``, ``seed`` and ``device`` mean
     what they mean in ``lrcourse.train.train``. Returns a ``RangeTest``; the
@@ -95,6 +96,9 @@ def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optim
     smooth = check_in_range(smooth, "smooth", 0.0, 1.0, low_open=True, high_open=False)
     diverge_factor = check_in_range(diverge_factor, "diverge_factor", 1.0, math.inf,
                                     low_open=True)
+    for name, skip in (("skip_start", skip_start), ("skip_end", skip_end)):
+        if isinstance(skip, bool) or not isinstance(skip, Integral) or skip < 0:
+            raise ValueError(f"Invalid {name}: {skip!r} (expected an integer >= 0)")
     device = check_device(device)
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
 
@@ -102,7 +106,7 @@ def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optim
     home, was_training = next(model.parameters()).device, model.training
     try:
         model.to(device)
-        x, y = check_data(tuple(data[:2]), model, device)
+        x, y, *_ = check_data(data, model, device)
         losses = _sweep(model, x, y, lrs, optimizer, momentum, batch_size, smooth,
                         diverge_factor, seed)
     finally:

@@ -13,6 +13,10 @@ Example::
 
 :class:`ReduceOnPlateau` is the one schedule that is not a function of the
 step alone: it also watches the loss.
+
+References for decay in general: Y. Bengio, "Practical recommendations for
+gradient-based training of deep architectures", arXiv:1206.5533 (2012);
+I. Goodfellow, Y. Bengio, A. Courville, *Deep Learning* (2016), §8.3.1.
 """
 
 import math
@@ -240,9 +244,11 @@ def torch_scheduler(optimizer, schedule):
 
     Example::
 
-        >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> import torch
+        >>> w = torch.zeros(3, requires_grad=True)
+        >>> opt = torch.optim.SGD([w], lr=0.1)
         >>> sched = torch_scheduler(opt, cosine_decay(0.1, 100))
-        >>> # loop: loss.backward(); opt.step(); sched.step()
+        >>> # each step: loss.backward(); opt.step(); opt.zero_grad(); sched.step()
     """
     from torch.optim.lr_scheduler import LambdaLR  # torch is heavy: import it only here
 

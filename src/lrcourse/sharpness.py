@@ -40,6 +40,7 @@ Stability", ICLR 2021 (during full-batch GD λ_max rises to ≈ 2/η and hovers 
 """
 
 import math
+from numbers import Integral
 
 import torch
 
@@ -71,13 +72,15 @@ def top_eigenvalue(model, loss_fn, x, y, *, iters=100, tol=1e-6, seed=0):
     """
     iters = check_positive_int(iters, "iters")
     tol = check_in_range(tol, "tol", 0.0, 1.0, low_open=True)
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ValueError(f"Invalid seed: {seed!r} (expected an integer >= 0)")
     params = [p for p in model.parameters() if p.requires_grad]
     grads = torch.autograd.grad(loss_fn(model(x), y), params, create_graph=True)
 
     def matvec(v):
         return _hvp(grads, params, v)
 
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(int(seed))
     start = [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in params]
     lam, vector = _power_iteration(matvec, start, iters, tol)
     if lam < 0:  # the largest |λ| is negative; shift it to find the largest λ

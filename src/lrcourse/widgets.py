@@ -50,7 +50,12 @@ MAX_FRAMES = 80  # a chapter page must stay under 3 MB
 
 @dataclass(frozen=True)
 class LogParam:
-    """A positive number explored on a log scale (η, a decay rate, ...)."""
+    """A positive number explored on a log scale (η, a decay rate, ...).
+
+    ``snap=True`` keeps the live control on the grid too: for figures too slow
+    to compute while a slider moves (training a network), computed once per grid
+    value and cached.
+    """
 
     low: float
     high: float
@@ -58,6 +63,7 @@ class LogParam:
     default: float | None = None
     label: str = ""
     fmt: str = ".3g"
+    snap: bool = False
 
     def __post_init__(self):
         if not (math.isfinite(self.low) and math.isfinite(self.high) and 0 < self.low < self.high):
@@ -70,7 +76,8 @@ class LogParam:
 
     @property
     def start(self):
-        return self.grid[len(self.grid) // 2] if self.default is None else float(self.default)
+        value = self.grid[len(self.grid) // 2] if self.default is None else float(self.default)
+        return min(self.grid, key=lambda g: _distance(self, g, value)) if self.snap else value
 
     def coerce(self, value):
         return check_in_range(value, self.label or "value", self.low, self.high, high_open=False)
@@ -216,6 +223,11 @@ class Explorer:
     def _control(self, name, p, w):
         style = {"description_width": "initial"}
         desc = p.label or name
+        if getattr(p, "snap", False):
+            options = [(_label(p, v), v) for v in p.grid]
+            start = min(p.grid, key=lambda v: _distance(p, v, p.start))
+            return w.SelectionSlider(options=options, value=start, description=desc,
+                                     continuous_update=True, style=style)
         if isinstance(p, Choice):
             return w.ToggleButtons(options=list(p.options), value=p.start, description=desc,
                                    style=style)
@@ -330,8 +342,8 @@ class Explorer:
         for _ in range(check_positive_int(moves, "moves")):
             name = list(self.params)[int(rng.integers(len(self.params)))]
             p = self.params[name]
-            if isinstance(p, Choice):
-                value = p.options[int(rng.integers(len(p.options)))]
+            if isinstance(p, Choice) or getattr(p, "snap", False):
+                value = p.grid[int(rng.integers(len(p.grid)))]
             elif isinstance(p, Param):
                 value = float(rng.uniform(p.low, p.high))
             else:

@@ -1,0 +1,143 @@
+"""lrcourse.train: learns, is deterministic, reports divergence, validates every input."""
+
+import functools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lrcourse.digits import load_digits
+from lrcourse.models import mlp
+from lrcourse.train import _show_progress, evaluate, train
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread, and do not fight the other jobs on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_digits(n_train=2000, n_test=500)
+
+
+def test_a_good_lr_learns(data):
+    history = train(mlp(), data, lr=0.1, num_epochs=2)
+    assert history.test_acc[0] < 0.2 and history.test_acc[-1] > 0.6  # chance is 0.1
+    assert history.diverged_at is None and not history.diverged
+    steps = 2 * math.ceil(2000 / 64)
+    assert len(history.loss) == len(history.lr) == steps and set(history.lr) == {0.1}
+    assert history.eval_step == [0, steps // 2, steps]  # init, after each epoch
+    assert len(history.train_acc) == len(history.test_acc) == len(history.test_loss) == 3
+    assert history.seconds > 0
+
+
+def test_same_seed_same_numbers(data):
+    a = train(mlp(seed=1), data, lr=0.1, momentum=0.9, seed=5)
+    b = train(mlp(seed=1), data, lr=0.1, momentum=0.9, seed=5)
+    c = train(mlp(seed=1), data, lr=0.1, momentum=0.9, seed=6)  # other batch order
+    assert a.loss == b.loss and a.test_acc == b.test_acc and a.train_acc == b.train_acc
+    assert a.loss != c.loss
+
+
+def test_divergence_stops_at_a_step_without_raising(data):
+    history = train(mlp(), data, lr=1000.0, num_epochs=3)
+    step = history.diverged_at
+    assert step is not None and history.diverged
+    assert len(history.loss) == step + 1  # nothing after the blow-up
+    assert not math.isfinite(history.loss[-1]) or history.loss[-1] > 1e6
+    assert all(loss <= 1e6 for loss in history.loss[:-1])
+    assert history.eval_step[-1] == step  # the final evaluation is of the model as it stopped
+    print(f"\nη = 1000 diverged at step {step}: losses {history.loss}")
+    lower = train(mlp(), data, lr=30.0, max_loss=4.0)  # a stricter max_loss stops earlier
+    assert lower.diverged and lower.loss[-1] > 4.0
+
+
+def test_schedule_sets_lr_each_step(data):
+    history = train(mlp(), data, schedule=lambda step: 0.2 / (1 + step), num_epochs=1)
+    assert history.lr == pytest.approx([0.2 / (1 + t) for t in range(len(history.lr))])
+    zero_at_end = train(mlp(), data, schedule=lambda step: max(0.0, 0.1 - 0.01 * step))
+    assert zero_at_end.lr[-1] == 0.0
+
+
+def test_other_optimizers_and_factories_and_numpy_data(data):
+    x, y, xt, yt = (t.numpy() for t in data)
+    assert train(mlp(), (x, y, xt, yt), optimizer="adam", lr=1e-3).test_acc[-1] > 0.6
+    factory = functools.partial(torch.optim.SGD, momentum=0.5, nesterov=True)
+    assert train(mlp(), data, optimizer=factory, lr=0.1).test_acc[-1] > 0.6
+    only_train = train(mlp(), data[:2], lr=0.1, eval_every=10)
+    assert only_train.test_acc == [] and only_train.eval_step[:3] == [0, 10, 20]
+
+
+def test_evaluate(data):
+    model = mlp()
+    loss, acc = evaluate(model, data[2], data[3])
+    assert 0 <= acc <= 1 and abs(loss - math.log(10)) < 0.5  # an untrained net: ≈ log 10
+    assert model.training  # its mode is restored
+    assert evaluate(model, data[2], data[3], batch_size=7) == pytest.approx((loss, acc))
+    with pytest.raises(ValueError, match="cannot take evaluation images of shape"):
+        evaluate(model, data[2][:, :50], data[3])
+    with pytest.raises(ValueError, match="batch_size: 0"):
+        evaluate(model, data[2], data[3], batch_size=0)
+
+
+def test_cuda_without_cuda_says_so(data):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        train(mlp(), data, lr=0.1, device="cuda")
+
+
+def test_progress_is_quiet_under_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    assert _show_progress(None) is False
+    assert _show_progress(True) is True
+    monkeypatch.delenv("CI")
+    assert _show_progress(False) is False
+
+
+GOOD = load_digits(n_train=64, n_test=10)
+
+
+@pytest.mark.parametrize("kwargs, shown", [
+    ({"lr": 0}, "learning rate: 0"), ({"lr": -0.1}, "learning rate: -0.1"),
+    ({"lr": math.nan}, "learning rate: nan"), ({"lr": math.inf}, "learning rate: inf"),
+    ({"lr": "0.1"}, "learning rate: '0.1'"), ({}, "lr=None"),
+    ({"lr": 0.1, "schedule": lambda t: 0.1}, "not both"),
+    ({"schedule": lambda t: -0.1}, "-0.1 from schedule"), ({"schedule": 0.1}, "schedule: 0.1"),
+    ({"lr": 0.1, "num_epochs": 0}, "num_epochs: 0"), ({"lr": 0.1, "num_epochs": -1}, "-1"),
+    ({"lr": 0.1, "num_epochs": 1.5}, "num_epochs: 1.5"),
+    ({"lr": 0.1, "batch_size": 0}, "batch_size: 0"), ({"lr": 0.1, "eval_every": 0}, "eval_every"),
+    ({"lr": 0.1, "momentum": 1.0}, "momentum: 1.0"), ({"lr": 0.1, "momentum": -0.5}, "-0.5"),
+    ({"lr": 0.1, "optimizer": "lbfgs"}, "'lbfgs'"),
+    ({"lr": 0.1, "optimizer": "adam", "momentum": 0.9}, "momentum: 0.9"),
+    ({"lr": 0.1, "max_loss": -1}, "max_loss: -1"), ({"lr": 0.1, "device": "gpu"}, "'gpu'"),
+    ({"lr": 0.1, "seed": "zero"}, "seed: 'zero'"), ({"lr": 0.1, "seed": -1}, "seed: -1"),
+])
+def test_bad_arguments_raise_value_error(kwargs, shown):
+    with pytest.raises(ValueError, match=shown.replace("(", r"\(").replace(".", r"\.")):
+        train(mlp(), GOOD, **kwargs)
+
+
+x, y, xt, yt = GOOD
+
+
+@pytest.mark.parametrize("bad, shown", [
+    ((x[:0], y[:0], xt, yt), "empty"),
+    ((x[:, :100], y, xt, yt), "cannot take train images of shape"),
+    ((x, y[:10], xt, yt), "labels must be integers of shape"),
+    ((x, y.float(), xt, yt), "labels must be integers"),
+    ((x, y + 10, xt, yt), "labels span"),
+    (((x * 255).to(torch.uint8), y, xt, yt), "uint8"),
+    ((x * np.nan, y, xt, yt), "NaN"),
+    ((x, y, xt), "length 3"), (x, "Tensor"),
+    ((x, y, xt.reshape(10, 28, 28)[:, :10], yt), "test images of shape"),
+])
+def test_bad_data_raises_value_error(bad, shown):
+    with pytest.raises(ValueError, match=shown):
+        train(mlp(), bad, lr=0.1)
