@@ -4,6 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PyPI's Linux wheel of torch is the CUDA build (GBs); the course needs the CPU one.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# The models are small: one thread per process is faster than two fighting over two
+# cores (the tests run two notebooks at once). Override on the command line if you like.
+OMP_NUM_THREADS ?= 1
+OPENBLAS_NUM_THREADS ?= 1
+MKL_NUM_THREADS ?= 1
+export OMP_NUM_THREADS OPENBLAS_NUM_THREADS MKL_NUM_THREADS
 
 .PHONY: setup book test lab sync bench clean
 
@@ -12,6 +20,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	if [ "$$(uname -s)" = Linux ]; then \
+	  $(BIN)/python -m pip install --quiet "torch==$$(sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)" \
+	    --extra-index-url $(TORCH_INDEX); fi
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from browser import find_chromium  # noqa: E402
+from browser import find_chromium
 
 
 def main():

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from browser import chromium, serve  # noqa: E402
+from browser import chromium, serve
 
 
 def main(site, page, out):

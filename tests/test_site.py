@@ -11,13 +11,27 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from browser import chromium, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.md")
                   if "kernelspec" in p.read_text(encoding="utf-8"))
-PAGES = ["intro", *CHAPTERS, "references"]
+
+def toc_pages():
+    """Every page of the book, in reading order, as named in _toc.yml."""
+    import yaml
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                yield Path(entry["file"]).name
+            yield from walk(entry.get("chapters", []) + entry.get("sections", []))
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [Path(toc["root"]).name, *walk(toc.get("parts", []) + toc.get("chapters", []))]
+
+
+PAGES = toc_pages()
 PAGE_BUDGET = 3_000_000  # bytes: a page's HTML plus its images and frames (DESIGN.md)
 
 pytestmark = pytest.mark.browser
@@ -66,7 +80,15 @@ def test_page_renders_offline(site, page):
         n_math = tab.eval_on_selector_all(".math", "els => els.length")
         n_typeset = tab.eval_on_selector_all("mjx-container", "els => els.length")
         assert n_typeset >= n_math, f"{page}: {n_math - n_typeset} math elements not typeset"
-        raw = re.findall(r"\$\$|\\\(|\\\[|\\frac|\\eta", text)
+        prose = tab.evaluate("""() => {  // the article's visible text without its code blocks
+            const code = Array.from(document.querySelectorAll('article .highlight, article pre'));
+            const shown = code.map(el => el.style.display);
+            code.forEach(el => { el.style.display = 'none'; });
+            const text = document.querySelector('article').innerText;
+            code.forEach((el, i) => { el.style.display = shown[i]; });
+            return text;
+        }""")
+        raw = re.findall(r"\$\$|\\\(|\\\[|\\frac|\\eta", prose)
         assert not raw, f"{page}: raw TeX shown: {raw[:5]}"
 
         broken = tab.evaluate("""() => Array.from(document.images)

@@ -105,8 +105,8 @@ def plot_trajectory(trace_or_points, ax=None, *, label=None, line=None, **kwargs
         raise ValueError(f"Invalid points: expected shape (k, 2), got {points.shape}")
     if line is None:
         ax = _axes(ax)
-        (line,) = ax.plot(points[:, 0], points[:, 1], marker="o", ms=3, lw=1, label=label,
-                          **kwargs)
+        style = {"marker": "o", "ms": 3, "lw": 1, **kwargs}
+        (line,) = ax.plot(points[:, 0], points[:, 1], label=label, **style)
         line.set_gid(f"trajectory{len(ax.lines)}")
         ax.plot([], [], marker="x", ms=12, mew=2.5, ls="none", color=line.get_color(),
                 gid=f"{line.get_gid()}:diverged")

@@ -390,6 +390,7 @@ def check_explorers(namespace, chapter, *, moves=20):
         raise AssertionError("no explorer found in this chapter")
     out = os.environ.get("LRCOURSE_BENCH_DIR")
     if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
         for name, r in results.items():
             Path(out, f"{chapter}.{name}.json").write_text(json.dumps(r))
         slow = {n: r["median_ms"] for n, r in results.items() if r["median_ms"] > r["budget_ms"]}
