@@ -1,6 +1,10 @@
 # lrcourse: the two commands are `make book` and `make test` (see README.md).
 # Each creates .venv with the pinned dependencies and the package, then does its job.
-PYTHON ?= python3
+# The first Python >= 3.11 on PATH (numpy 2.3+ and matplotlib 3.11 need it).
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,python3 python3.13 python3.12 python3.11,\
+  $(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; print(int(sys.version_info >= (3, 11)))' 2>/dev/null | grep -q 1 && echo $(p))))
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -18,6 +22,8 @@ export OMP_NUM_THREADS OPENBLAS_NUM_THREADS MKL_NUM_THREADS
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
+	@if [ -z "$(PYTHON)" ]; then echo "lrcourse needs Python >= 3.11 (found: $$(python3 --version 2>&1))." \
+	  "Install one, or run make PYTHON=/path/to/python3.11 ..."; exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	if [ "$$(uname -s)" = Linux ]; then \
@@ -27,9 +33,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-## The static site in _build/html (chapters executed; cached when nothing changed).
+## The static site in _build/html (chapters executed in parallel; cached when nothing changed).
 book: setup
-	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/python scripts/build_book.py
 
 ## Everything: unit tests, pairing, notebooks (nbval), clean book build with -W, browser tests.
 test: setup
@@ -41,9 +47,9 @@ test: setup
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
-## Regenerate notebooks/*.ipynb after editing book/*.md.
+## Regenerate notebooks/*.ipynb after editing book/*.md (the chapters with code: a kernelspec).
 sync: setup
-	$(BIN)/jupytext --sync book/*.md
+	$(BIN)/jupytext --sync $$(grep -l '^kernelspec:' book/*.md)
 
 ## Latency of every explorer, live in a kernel (median and 95th percentile).
 bench: setup

@@ -1,12 +1,8 @@
 """Binder's environment.yml pins the same runtime packages as pyproject.toml."""
 
 import re
+import tomllib
 from pathlib import Path
-
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

