@@ -9,6 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # PyPI's Linux wheel of torch is the CUDA build (GBs); the course needs the CPU one.
+# (Only torch itself comes from there: its dependencies are pinned in constraints.txt.)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 # The models are small: one thread per process is faster than two fighting over two
 # cores (the tests run two notebooks at once). Override on the command line if you like.
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	if [ "$$(uname -s)" = Linux ]; then \
-	  $(BIN)/python -m pip install --quiet "torch==$$(sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)" \
+	  $(BIN)/python -m pip install --quiet --no-deps "torch==$$(sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)" \
 	    --extra-index-url $(TORCH_INDEX); fi
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
