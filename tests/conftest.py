@@ -54,6 +54,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"cold book build: {seconds.read_text().strip()} s")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and do not fight the other test worker."""
+    torch = sys.modules.get("torch")  # only where a test module imported it
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def built_book():
     """Build the book as `make book` does, warnings as errors (once, shared by xdist workers).

@@ -24,14 +24,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_three_learning_rates_tell_three_stories():
     runs = filters_experiment(lrs=(0.003, 0.3, 3.0), num_epochs=2, n_train=20000, seed=0)
     low, good, high = runs.values()

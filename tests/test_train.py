@@ -12,15 +12,6 @@ from lrcourse.models import mlp
 from lrcourse.train import _show_progress, evaluate, train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread, and do not fight the other jobs on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def data():
     return load_digits(n_train=2000, n_test=500)
