@@ -252,7 +252,8 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, weight_decay=0.0):
 
 
 # Every optimizer of the course by name, with torch's default hyperparameters
-# (sgd, heavy ball and Nesterov need an η: torch has no default for them).
+# (sgd, heavy ball and Nesterov need an η here: torch's SGD default, 1e-3, is no
+# sensible value for the course's problems, so the reader chooses one).
 OPTIMIZERS = {
     "sgd": sgd,
     "momentum": heavy_ball,

@@ -23,7 +23,9 @@ def check_lr(lr, *, allow_negative=False, name="learning rate"):
     if not math.isfinite(lr):
         raise ValueError(f"Invalid {name}: {lr}")
     if lr == 0 or (lr < 0 and not allow_negative):
-        hint = "" if allow_negative else " (use allow_negative=True to climb the loss on purpose)"
+        hint = "" if allow_negative else (
+            " (a negative η climbs the loss; to do that on purpose, pass allow_negative=True to"
+            " gd or sgd, or give an optimizer the schedule constant(lr, allow_negative=True))")
         raise ValueError(f"Invalid {name}: {lr}{hint if lr < 0 else ''}")
     return lr
 
