@@ -61,6 +61,9 @@ def visit(site, page):
     if tab.locator("script[src*='mathjax']").count():
         tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         tab.evaluate("() => MathJax.startup.promise")
+    # Chromium decodes images below the fold lazily; without this the full-page
+    # screenshot shows blank space where figures are.
+    tab.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => 0)))")
     tab.screenshot(path=str(shots / f"{page}.png"), full_page=True)
     return context, tab, seen
 
