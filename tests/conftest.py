@@ -51,7 +51,7 @@ def pytest_terminal_summary(terminalreporter):
                                     f" max {worst} ms over {moves} moves")
     seconds = BUILD / "book-build.seconds"
     if seconds.exists():
-        terminalreporter.write_line(f"cold book build: {seconds.read_text().strip()} s")
+        terminalreporter.write_line(f"book build (cold under make test): {seconds.read_text().strip()} s")
 
 
 @pytest.fixture(autouse=True, scope="session")
