@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ HTML = BUILD / "html"
 
 
 BENCH = BUILD / "widget-bench"
+
+
+STARTED = time.time()  # the summary reports only what this run measured, not older files
 
 
 def pytest_configure(config):
@@ -34,7 +38,10 @@ def pytest_configure(config):
 
 def pytest_terminal_summary(terminalreporter):
     """Print the widget latencies measured in the notebook kernels, and the build time."""
-    rows = sorted(BENCH.glob("*.json")) if BENCH.exists() else []
+    def fresh(path):
+        return path.exists() and path.stat().st_mtime >= STARTED
+
+    rows = sorted(p for p in BENCH.glob("*.json") if fresh(p)) if BENCH.exists() else []
     if rows:
         tr = terminalreporter
         tr.section("explorers, live in a kernel (make bench for more)")
@@ -45,12 +52,12 @@ def pytest_terminal_summary(terminalreporter):
             tr.write_line(f"{path.stem:58} {r['frames']:>6} {r['median_ms']:>6.1f}ms "
                           f"{r['p95_ms']:>6.1f}ms {r['budget_ms']:>5}ms {r['page_bytes'] / 1e3:>8.0f}")
     lab = BUILD / "lab-latency.txt"
-    if lab.exists():
+    if fresh(lab):
         median, worst, moves = lab.read_text().split()
         terminalreporter.write_line(f"JupyterLab end to end (key press → new figure): median {median} ms,"
                                     f" max {worst} ms over {moves} moves")
     seconds = BUILD / "book-build.seconds"
-    if seconds.exists():
+    if fresh(seconds):
         terminalreporter.write_line(f"book build (cold under make test): {seconds.read_text().strip()} s")
 
 
@@ -74,8 +81,6 @@ def built_book():
     with open(BUILD / "book-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for the first one's build
         if not ok.exists() and not (BUILD / "book-build.failed").exists():
-            import time
-
             t0 = time.perf_counter()
             env = {k: v for k, v in os.environ.items() if k != "LRCOURSE_BENCH_DIR"}
             proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py")],

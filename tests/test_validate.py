@@ -7,7 +7,13 @@ import pytest
 
 from lrcourse.adaptive import OPTIMIZERS, adadelta, adagrad, adam, rmsprop
 from lrcourse.optimizers import momentum, nesterov, sgd
-from lrcourse.validate import check_array, check_in_range, check_lr, check_positive_int
+from lrcourse.validate import (
+    check_array,
+    check_in_range,
+    check_lr,
+    check_nonnegative_int,
+    check_positive_int,
+)
 
 BAD_LRS = [-0.1, 0, 0.0, math.nan, math.inf, -math.inf]
 
@@ -39,6 +45,14 @@ def test_check_positive_int(value):
     with pytest.raises(ValueError, match=f"Invalid num_steps: {value!r}".replace("(", r"\(")):
         check_positive_int(value, "num_steps")
     assert check_positive_int(np.int64(3), "num_steps") == 3
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, True, "0", None])
+def test_check_nonnegative_int(value):
+    with pytest.raises(ValueError, match=f"Invalid seed: {value!r}"):
+        check_nonnegative_int(value, "seed")
+    assert check_nonnegative_int(0, "seed") == 0
+    assert check_nonnegative_int(np.int64(7), "seed") == 7
 
 
 def test_check_in_range():

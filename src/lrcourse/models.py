@@ -17,12 +17,11 @@ Example:
 
 import itertools
 import math
-from numbers import Integral
 
 import torch
 from torch import nn
 
-from lrcourse.validate import check_positive_int
+from lrcourse.validate import check_nonnegative_int, check_positive_int
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
@@ -83,8 +82,7 @@ def linear_model(num_inputs=784, num_classes=10, *, seed=0):
 
 def _init(net, seed):
     """Materialize the meta-device layers and draw every weight and bias from ``seed``."""
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"Invalid seed: {seed!r} (expected an integer >= 0)")
+    seed = check_nonnegative_int(seed, "seed")
     generator = torch.Generator().manual_seed(int(seed))
     net = net.to_empty(device="cpu")
     for layer in net:

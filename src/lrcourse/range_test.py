@@ -38,14 +38,13 @@ off; here that is ``smooth=1`` (the newest loss gets all the weight).
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch.nn.functional as F
 
 from lrcourse.train import check_data, check_device, make_optimizer, minibatches
-from lrcourse.validate import check_in_range, check_lr, check_positive_int
+from lrcourse.validate import check_in_range, check_lr, check_nonnegative_int, check_positive_int
 
 
 @dataclass
@@ -96,9 +95,8 @@ def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optim
     smooth = check_in_range(smooth, "smooth", 0.0, 1.0, low_open=True, high_open=False)
     diverge_factor = check_in_range(diverge_factor, "diverge_factor", 1.0, math.inf,
                                     low_open=True)
-    for name, skip in (("skip_start", skip_start), ("skip_end", skip_end)):
-        if isinstance(skip, bool) or not isinstance(skip, Integral) or skip < 0:
-            raise ValueError(f"Invalid {name}: {skip!r} (expected an integer >= 0)")
+    skip_start = check_nonnegative_int(skip_start, "skip_start")
+    skip_end = check_nonnegative_int(skip_end, "skip_end")
     device = check_device(device)
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
 

@@ -40,11 +40,10 @@ Stability", ICLR 2021 (during full-batch GD λ_max rises to ≈ 2/η and hovers 
 """
 
 import math
-from numbers import Integral
 
 import torch
 
-from lrcourse.validate import check_in_range, check_positive_int
+from lrcourse.validate import check_in_range, check_nonnegative_int, check_positive_int
 
 
 def hvp(loss_fn, params, v):
@@ -72,8 +71,7 @@ def top_eigenvalue(model, loss_fn, x, y, *, iters=100, tol=1e-6, seed=0):
     """
     iters = check_positive_int(iters, "iters")
     tol = check_in_range(tol, "tol", 0.0, 1.0, low_open=True)
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"Invalid seed: {seed!r} (expected an integer >= 0)")
+    seed = check_nonnegative_int(seed, "seed")
     params = [p for p in model.parameters() if p.requires_grad]
     grads = torch.autograd.grad(loss_fn(model(x), y), params, create_graph=True)
 

@@ -29,14 +29,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from lrcourse.validate import check_in_range, check_lr, check_positive_int
+from lrcourse.validate import check_in_range, check_lr, check_nonnegative_int, check_positive_int
 
 OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -172,8 +172,7 @@ def minibatches(num_examples, batch_size, *, seed=0):
     The order depends only on ``seed`` (a local ``torch.Generator``), so two
     runs see the same batches.
     """
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"Invalid seed: {seed!r} (expected an integer >= 0)")
+    seed = check_nonnegative_int(seed, "seed")
     generator = torch.Generator().manual_seed(int(seed))
     while True:
         order = torch.randperm(num_examples, generator=generator)

@@ -5,7 +5,7 @@ Each check raises ``ValueError`` naming the bad value, in one message shape
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -34,6 +34,13 @@ def check_positive_int(value, name):
     """Return ``value`` if it is an integer ≥ 1 (a number of steps, epochs, ...)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
+    return int(value)
+
+
+def check_nonnegative_int(value, name):
+    """Return ``value`` if it is an integer ≥ 0 (a seed, a number of steps to skip, ...)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 0)")
     return int(value)
 
 

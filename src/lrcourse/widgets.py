@@ -224,9 +224,8 @@ class Explorer:
         style = {"description_width": "initial"}
         desc = p.label or name
         if getattr(p, "snap", False):
-            options = [(_label(p, v), v) for v in p.grid]
-            start = min(p.grid, key=lambda v: _distance(p, v, p.start))
-            return w.SelectionSlider(options=options, value=start, description=desc,
+            options = [(_label(p, v), v) for v in p.grid]  # p.start is on the grid
+            return w.SelectionSlider(options=options, value=p.start, description=desc,
                                      continuous_update=True, style=style)
         if isinstance(p, Choice):
             return w.ToggleButtons(options=list(p.options), value=p.start, description=desc,
