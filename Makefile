@@ -18,7 +18,7 @@ OPENBLAS_NUM_THREADS ?= 1
 MKL_NUM_THREADS ?= 1
 export OMP_NUM_THREADS OPENBLAS_NUM_THREADS MKL_NUM_THREADS
 
-.PHONY: setup book test lab sync bench clean
+.PHONY: setup book test lab sync bench robustness clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,10 @@ sync: setup
 ## Latency of every explorer, live in a kernel (median and 95th percentile).
 bench: setup
 	$(BIN)/python scripts/bench_widgets.py
+
+## Every chapter under seeds 0-4 and with two threads: a table of chapter × run (pass, or the failed claim).
+robustness: setup
+	$(BIN)/python scripts/robustness.py $(if $(CHAPTERS),$(CHAPTERS))
 
 clean:
 	rm -rf _build .pytest_cache .coverage

@@ -55,7 +55,24 @@ def test_corrupt_or_missing_file_gives_a_clear_error():
     ({"n_train": 2.5}, "n_train: 2.5"), ({"n_train": 20001}, "n_train: 20001"),
     ({"n_test": 0}, "n_test: 0"), ({"n_test": 2001}, "n_test: 2001"),
     ({"dtype": torch.int64}, "dtype: torch.int64"), ({"dtype": "float32"}, "dtype: 'float32'"),
+    ({"n_val": -1}, "n_val: -1"), ({"n_val": 20000}, "n_val: 20000"),
+    ({"n_train": 19000, "n_val": 2000}, "n_train: 19000 with n_val=2000"),
 ])
 def test_bad_arguments_raise_value_error(kwargs, shown):
     with pytest.raises(ValueError, match=shown):
         load_digits(**kwargs)
+
+
+def test_validation_split_is_carved_from_the_end_of_the_training_images():
+    x_tr, y_tr, x_val, y_val, x_te, y_te = load_digits(n_train=500, n_val=300, n_test=100)
+    assert (len(x_tr), len(x_val), len(x_te)) == (500, 300, 100)
+    everything = load_digits()
+    assert torch.equal(x_val, everything[0][-300:]) and torch.equal(y_val, everything[1][-300:])
+    assert torch.equal(x_tr, everything[0][:500]) and torch.equal(x_te, everything[2][:100])
+    # by default, training takes every image the validation split leaves
+    assert len(load_digits(n_val=2000)[0]) == 18000
+    # standardized with the training images' statistics, for every split
+    x_tr_s, _, x_val_s, _, _, _ = load_digits(n_train=500, n_val=300, standardize=True)
+    mean, std = x_tr.mean(), x_tr.std()
+    assert torch.allclose(x_val_s, (x_val - mean) / std, atol=1e-5)
+    assert abs(x_tr_s.mean().item()) < 1e-5

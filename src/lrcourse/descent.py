@@ -18,6 +18,7 @@ from numbers import Real
 import numpy as np
 
 from lrcourse.optimizers import Optimizer, apply_updates, sgd
+from lrcourse.seeding import resolve_seed
 from lrcourse.validate import check_array, check_in_range, check_positive_int
 
 
@@ -93,7 +94,7 @@ def _oracle(problem):
 
 def _batches(problem, batch_fn, batch_size, seed):
     """A function ``step -> row indices`` (or None: full batch)."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve_seed(seed))
     if batch_fn is not None and batch_size is not None:
         raise ValueError("Invalid batch options: give batch_fn or batch_size, not both")
     if batch_fn is not None:
@@ -114,13 +115,13 @@ def _batches(problem, batch_fn, batch_size, seed):
 
 
 def run(problem, optimizer, x0, num_steps, *, max_loss=1e12, batch_fn=None, batch_size=None,
-        seed=0, on_loss=None):
+        seed=None, on_loss=None):
     """Run ``optimizer`` on ``problem`` from ``x0`` for ``num_steps`` steps: a :class:`Trace`.
 
     ``problem`` has ``loss(x)`` and ``grad(x)`` (see ``lrcourse.problems``), or is a
     function ``x -> (loss, grads)``. For SGD on a data problem, give either
     ``batch_size`` (rows drawn at random without replacement each step, from
-    ``seed``) or ``batch_fn(step, rng) -> row indices``. ``on_loss(loss)`` is called
+    ``seed``; default: the course seed, see ``lrcourse.seeding``) or ``batch_fn(step, rng) -> row indices``. ``on_loss(loss)`` is called
     with each loss before the step is taken: pass ``plateau.step`` of a
     :class:`~lrcourse.schedules.ReduceOnPlateau` used as the optimizer's ``lr``.
 

@@ -43,6 +43,7 @@ from torch import nn
 
 from lrcourse.digits import load_digits
 from lrcourse.models import mlp
+from lrcourse.seeding import resolve_seed
 from lrcourse.train import History, evaluate, train
 from lrcourse.validate import check_array, check_lr, check_positive_int
 
@@ -171,7 +172,7 @@ class FilterRun:
     history: History
 
 
-def filters_experiment(lrs=(0.003, 0.3, 3.0), *, num_epochs=2, n_train=20000, seed=0,
+def filters_experiment(lrs=(0.003, 0.3, 3.0), *, num_epochs=2, n_train=20000, seed=None,
                        device="cpu"):
     """Train the 784-36-10 ReLU MLP with plain SGD (batch 64) once per η; return ``{η: FilterRun}``.
 
@@ -181,6 +182,7 @@ def filters_experiment(lrs=(0.003, 0.3, 3.0), *, num_epochs=2, n_train=20000, se
     lrs = [check_lr(lr) for lr in lrs]
     if not lrs:
         raise ValueError(f"Invalid lrs: {lrs!r} (expected at least one learning rate)")
+    seed = resolve_seed(seed)
     data = load_digits(n_train=n_train)
     model0 = mlp(seed=seed)
     runs = {}

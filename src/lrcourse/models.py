@@ -21,12 +21,13 @@ import math
 import torch
 from torch import nn
 
-from lrcourse.validate import check_nonnegative_int, check_positive_int
+from lrcourse.seeding import resolve_seed
+from lrcourse.validate import check_positive_int
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
-def mlp(sizes=(784, 36, 10), *, seed=0, activation="relu"):
+def mlp(sizes=(784, 36, 10), *, seed=None, activation="relu"):
     """A fully connected network ``sizes[0] → sizes[1] → … → sizes[-1]``.
 
     Each hidden layer computes h = act(W x + b); the last layer gives logits.
@@ -35,7 +36,7 @@ def mlp(sizes=(784, 36, 10), *, seed=0, activation="relu"):
 
     Args:
         sizes: layer widths, inputs first; at least two.
-        seed: seed of the initialization.
+        seed: seed of the initialization (default: the course seed, ``lrcourse.seeding``).
         activation: ``"relu"``, ``"tanh"`` or ``"sigmoid"``.
     """
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
@@ -51,7 +52,7 @@ def mlp(sizes=(784, 36, 10), *, seed=0, activation="relu"):
     return _init(nn.Sequential(*layers), seed)
 
 
-def small_cnn(*, seed=0, channels=8, kernel_size=5):
+def small_cnn(*, seed=None, channels=8, kernel_size=5):
     """A tiny convolutional network, fast on a CPU (≈12k parameters by default).
 
     ``channels`` filters of ``kernel_size``×``kernel_size`` slide over the
@@ -75,15 +76,14 @@ def small_cnn(*, seed=0, channels=8, kernel_size=5):
     return _init(net, seed)
 
 
-def linear_model(num_inputs=784, num_classes=10, *, seed=0):
+def linear_model(num_inputs=784, num_classes=10, *, seed=None):
     """Softmax regression: logits = W x + b. Its cross-entropy loss is convex in (W, b)."""
     return mlp((num_inputs, num_classes), seed=seed)
 
 
 def _init(net, seed):
-    """Materialize the meta-device layers and draw every weight and bias from ``seed``."""
-    seed = check_nonnegative_int(seed, "seed")
-    generator = torch.Generator().manual_seed(int(seed))
+    """Materialize the meta-device layers and draw every weight and bias from ``seed`` (None: the course seed)."""
+    generator = torch.Generator().manual_seed(resolve_seed(seed))
     net = net.to_empty(device="cpu")
     for layer in net:
         if isinstance(layer, (nn.Linear, nn.Conv2d)):

@@ -21,6 +21,7 @@ Example::
 
 import numpy as np
 
+from lrcourse.seeding import resolve_seed
 from lrcourse.validate import check_array, check_in_range, check_positive_int
 
 
@@ -210,14 +211,14 @@ class LinearRegression:
         return f"LinearRegression(n={self.n}, dim={self.dim}, L={self.L:g}, mu={self.mu:g})"
 
 
-def make_regression(n=200, d=5, noise=0.1, seed=0):
+def make_regression(n=200, d=5, noise=0.1, seed=None):
     """Data for :class:`LinearRegression`: X ~ N(0, 1), y = X w_true + noise·N(0, 1).
 
-    Returns ``(X, y)`` with shapes (n, d) and (n,); the same ``seed`` gives the same data.
+    Returns ``(X, y)`` with shapes (n, d) and (n,); the same ``seed`` gives the same data (None: the course seed).
     """
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     noise = check_in_range(noise, "noise", 0, np.inf)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve_seed(seed))
     X = rng.standard_normal((n, d))
     w_true = rng.standard_normal(d)
     return X, X @ w_true + noise * rng.standard_normal(n)
@@ -265,7 +266,7 @@ class LogisticRegression:
         return f"LogisticRegression(n={self.n}, dim={self.dim}, L<={self.L:g})"
 
 
-def make_classification(n=200, d=2, distance=2.0, seed=0):
+def make_classification(n=200, d=2, distance=2.0, seed=None):
     """Two Gaussian classes (identity covariance) whose means are ``distance`` apart.
 
     Returns ``(X, y)``: X of shape (n, d), y of 0/1 labels, half of each class.
@@ -273,7 +274,7 @@ def make_classification(n=200, d=2, distance=2.0, seed=0):
     """
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     distance = check_in_range(distance, "distance", 0, np.inf)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve_seed(seed))
     y = (np.arange(n) % 2).astype(np.float64)
     direction = rng.standard_normal(d)
     direction /= np.linalg.norm(direction)

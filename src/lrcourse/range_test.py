@@ -77,7 +77,7 @@ class RangeTest:
 
 def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optimizer="sgd",
                   momentum=0.0, batch_size=64, smooth=0.05, diverge_factor=5, skip_start=10,
-                  skip_end=5, seed=0, device="cpu"):
+                  skip_end=5, seed=None, device="cpu"):
     """Run the range test on ``model`` and ``data`` (as for ``train``; the test split is unused).
 
     ``optimizer``, ``momentum``, ``batch_size``, ``seed`` and ``device`` mean

@@ -43,7 +43,8 @@ import math
 
 import torch
 
-from lrcourse.validate import check_in_range, check_nonnegative_int, check_positive_int
+from lrcourse.seeding import resolve_seed
+from lrcourse.validate import check_in_range, check_positive_int
 
 
 def hvp(loss_fn, params, v):
@@ -58,7 +59,7 @@ def hvp(loss_fn, params, v):
     return _hvp(grads, params, v)
 
 
-def top_eigenvalue(model, loss_fn, x, y, *, iters=100, tol=1e-6, seed=0):
+def top_eigenvalue(model, loss_fn, x, y, *, iters=100, tol=1e-6, seed=None):
     """λ_max of the full-batch Hessian of ``loss_fn(model(x), y)``, and its eigenvector.
 
     Power iteration: v ← Hv / ‖Hv‖, with the Rayleigh quotient λ = vᵀHv,
@@ -71,7 +72,7 @@ def top_eigenvalue(model, loss_fn, x, y, *, iters=100, tol=1e-6, seed=0):
     """
     iters = check_positive_int(iters, "iters")
     tol = check_in_range(tol, "tol", 0.0, 1.0, low_open=True)
-    seed = check_nonnegative_int(seed, "seed")
+    seed = resolve_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     grads = torch.autograd.grad(loss_fn(model(x), y), params, create_graph=True)
 

@@ -36,7 +36,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from lrcourse.validate import check_in_range, check_lr, check_nonnegative_int, check_positive_int
+from lrcourse.seeding import resolve_seed
+from lrcourse.validate import check_in_range, check_lr, check_positive_int
 
 OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -67,7 +68,7 @@ class History:
 
 
 def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0, num_epochs=1,
-          batch_size=64, seed=0, device="cpu", max_loss=1e6, eval_every=None, progress=None):
+          batch_size=64, seed=None, device="cpu", max_loss=1e6, eval_every=None, progress=None):
     """Train ``model`` in place on ``data`` and return its ``History``.
 
     Args:
@@ -85,7 +86,8 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
             convention: v ← γ v + g, w ← w − η v).
         num_epochs, batch_size: passes over the training set; mini-batch size
             (the last batch of an epoch may be smaller).
-        seed: seed of the mini-batch order (the model's init has its own seed).
+        seed: seed of the mini-batch order (the model's init has its own seed); default:
+            the course seed (``lrcourse.seeding``).
         device: ``"cpu"`` or ``"cuda"``; the model and the data are moved there.
         max_loss: a loss above this counts as divergence.
         eval_every: evaluate every this many steps; default once per epoch.
@@ -166,14 +168,13 @@ def _evaluate(model, x, y, batch_size=4096):
     return total_loss / len(x), correct / len(x)
 
 
-def minibatches(num_examples, batch_size, *, seed=0):
+def minibatches(num_examples, batch_size, *, seed=None):
     """Yield index tensors of mini-batches forever: epoch after epoch, each a fresh permutation.
 
     The order depends only on ``seed`` (a local ``torch.Generator``), so two
     runs see the same batches.
     """
-    seed = check_nonnegative_int(seed, "seed")
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(resolve_seed(seed))
     while True:
         order = torch.randperm(num_examples, generator=generator)
         yield from order.split(batch_size)

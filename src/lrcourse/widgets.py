@@ -43,8 +43,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
+from lrcourse.seeding import resolve_seed
 from lrcourse.validate import check_in_range, check_positive_int
 
+GROSS = 5  # a latency fails a check only at GROSS × its budget: a busy machine must not block a change
 MAX_FRAMES = 80  # a chapter page must stay under 3 MB
 
 
@@ -329,14 +331,14 @@ class Explorer:
 
     # -- checks and timings ----------------------------------------------------------
 
-    def benchmark(self, moves=20, *, seed=0):
+    def benchmark(self, moves=20, *, seed=None):
         """Time ``moves`` control changes to values between the grid points.
 
         Returns a dict: ``median_ms``, ``p95_ms``, ``frames``, ``changed`` (the
         share of moves whose picture differed from the one before).
         """
         self.widget  # noqa: B018  (time the same path a reader's slider takes)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(resolve_seed(seed))
         times, changed, before = [], 0, self.png
         for _ in range(check_positive_int(moves, "moves")):
             name = list(self.params)[int(rng.integers(len(self.params)))]
@@ -371,8 +373,10 @@ def check_explorers(namespace, chapter, *, moves=20):
     A chapter ends with a hidden cell calling this, so both the book build and
     the notebook tests exercise every control in a live kernel. With the
     environment variable ``LRCOURSE_BENCH_DIR`` set (by the test suite and
-    ``make bench``), it also checks each explorer's latency budget and writes
-    the timings to ``<dir>/<chapter>.<name>.json``. Returns the timings by name.
+    ``make bench``), it also writes each explorer's timings to
+    ``<dir>/<chapter>.<name>.json`` (``make bench`` and the test summary report
+    them against the budget) and fails only on a gross violation: a median over
+    ``GROSS`` times the budget. Returns the timings by name.
     """
     results = {}
     for name, explorer in namespace.items():
@@ -394,7 +398,7 @@ def check_explorers(namespace, chapter, *, moves=20):
         # budget gets up to two more runs, and the best median counts (as timeit does).
         for name, r in results.items():
             runs = [r["median_ms"]]
-            while r["median_ms"] > r["budget_ms"] and len(runs) < 3:
+            while r["median_ms"] > GROSS * r["budget_ms"] and len(runs) < 3:
                 again = namespace[name].benchmark(moves)
                 runs.append(again["median_ms"])
                 if again["median_ms"] < r["median_ms"]:
@@ -404,7 +408,9 @@ def check_explorers(namespace, chapter, *, moves=20):
         for name, r in results.items():
             Path(out, f"{chapter}.{name}.json").write_text(json.dumps(r))
         slow = {n: r["runs_median_ms"] for n, r in results.items()
-                if r["median_ms"] > r["budget_ms"]}
+                if r["median_ms"] > GROSS * r["budget_ms"]}
         if slow:
-            raise AssertionError(f"over the latency budget (medians of each run, ms): {slow}")
+            budgets = {n: results[n]["budget_ms"] for n in slow}
+            raise AssertionError(f"over {GROSS}× the latency budget (medians of each run, ms): {slow};"
+                                 f" budgets (ms): {budgets}")
     return results
