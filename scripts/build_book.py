@@ -171,7 +171,7 @@ def failed_cells():
     for report in sorted(REPORTS.rglob("*.err.log")) if REPORTS.exists() else []:
         text = ANSI.sub("", report.read_text(errors="replace"))
         chapter = report.relative_to(REPORTS).as_posix().removesuffix(".err.log")
-        source = re.search(r"executing the following cell:\n-+\n(.*?)\n-+\n", text, re.S)
+        source = re.search(r"executing the following cell:\n-+\n(.*?)\n-+\n", text, re.DOTALL)
         where = "a cell"
         if source:
             where = describe_cell(chapter, source.group(1))
@@ -194,8 +194,8 @@ def describe_cell(chapter, source):
             code += cell.cell_type == "code"
             if cell.cell_type == "code" and cell.source.strip() == source.strip():
                 return f'cell {i} (code cell {code}, "{first}")'
-    except Exception:  # the summary must not fail where the build did
-        pass
+    except Exception as err:  # noqa: BLE001 (the summary must not fail where the build did)
+        print(f"(could not read {chapter}.md to number the cell: {err})")
     return f'the cell starting "{first}"'
 
 

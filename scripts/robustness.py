@@ -57,7 +57,7 @@ def run_one(path, seed, threads):
             o.get("output_type") == "error" for o in c.outputs)), None)
         result = {"ok": False, "seconds": time.perf_counter() - t0, "cell": cell,
                   "error": f"{err.ename}: {err.evalue}"}
-    except Exception as err:  # a dead kernel, a timeout
+    except Exception as err:  # noqa: BLE001 (a dead kernel, a timeout: reported, not raised)
         result = {"ok": False, "seconds": time.perf_counter() - t0, "cell": None,
                   "error": f"{type(err).__name__}: {err}"}
     print(json.dumps(result))

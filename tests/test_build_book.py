@@ -49,10 +49,13 @@ time.sleep(600)
 def scratch_book(tmp_path, chapters):
     """A copy of the book's build setup with only ``chapters`` ({name: text})."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    keep = {k: config[k] for k in ("title", "execute", "parse", "only_build_toc_files")}
-    keep["exclude_patterns"] = ["_build", "scripts", "**/.ipynb_checkpoints"]
+    keep = {k: config[k] for k in ("title", "execute", "parse", "only_build_toc_files", "latex")}
+    keep["exclude_patterns"] = ["_build", "scripts", "book/_ext", "**/.ipynb_checkpoints"]
+    # The course's extension: it lets Sphinx read (and so execute) chapters in parallel.
+    keep["sphinx"] = {"local_extensions": config["sphinx"]["local_extensions"]}
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(keep))
     (tmp_path / "book").mkdir()
+    shutil.copytree(ROOT / "book" / "_ext", tmp_path / "book" / "_ext")
     (tmp_path / "book" / "intro.md").write_text("# Scratch\n")
     for name, text in chapters.items():
         (tmp_path / "book" / f"{name}.md").write_text(text)
@@ -75,6 +78,7 @@ def test_a_failing_cell_ends_the_build_and_names_the_cell(tmp_path):
                           check=False)
     seconds = time.monotonic() - t0
     out = proc.stdout + proc.stderr
+    assert "doing serial read" not in out, "the scratch book must execute its chapters in parallel"
     tail = "\n".join(out.splitlines()[-8:])
     assert proc.returncode != 0, f"a failing cell must fail the build; it exited 0:\n{tail}"
     # The slow chapter alone would take 600 s; the build must stop soon after the failure.

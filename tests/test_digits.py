@@ -64,7 +64,7 @@ def test_bad_arguments_raise_value_error(kwargs, shown):
 
 
 def test_validation_split_is_carved_from_the_end_of_the_training_images():
-    x_tr, y_tr, x_val, y_val, x_te, y_te = load_digits(n_train=500, n_val=300, n_test=100)
+    x_tr, _, x_val, y_val, x_te, _ = load_digits(n_train=500, n_val=300, n_test=100)
     assert (len(x_tr), len(x_val), len(x_te)) == (500, 300, 100)
     everything = load_digits()
     assert torch.equal(x_val, everything[0][-300:]) and torch.equal(y_val, everything[1][-300:])

@@ -155,3 +155,28 @@ def test_page_weight(built_book, page):
     local = [(html_file.parent / src).resolve() for src in images if not src.startswith("data:")]
     total = len(html.encode()) + sum(p.stat().st_size for p in local if p.exists())
     assert total <= PAGE_BUDGET, f"{page}: {total / 1e6:.2f} MB > 3 MB"
+
+
+def expected_figures(page):
+    """How many figures a chapter shows: one per ``plt.show()`` in a cell whose output is kept."""
+    import jupytext
+
+    nb = jupytext.read(ROOT / "book" / f"{page}.md")
+    count = 0
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and not tags & {"remove-cell", "remove-output"}:
+            count += len(re.findall(r"^\s*plt\.show\(\)", cell.source, flags=re.MULTILINE))
+    return count
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_figure_is_on_the_page(built_book, page):
+    """A figure that the chapter draws but the page lacks (e.g. executed under a non-drawing
+    matplotlib backend, then reused from the cache) fails here, not silently on the site."""
+    html = (built_book / "book" / f"{page}.html").read_text(encoding="utf-8")
+    # Figures are written to _images/; the explorers' frames are inline (data:) images.
+    shown = len(re.findall(r'<img[^>]+src="\.\./_images/[^"]+\.png"', html))
+    want = expected_figures(page)
+    assert want > 0, f"{page}: no plt.show() found; does the chapter draw its figures another way?"
+    assert shown == want, f"{page}: {shown} figures on the page, but the chapter draws {want}"
