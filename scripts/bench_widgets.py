@@ -3,7 +3,7 @@
 Runs each chapter notebook in a fresh kernel; its last cell (check_explorers)
 moves every control 20 times to values between the grid points and records the
 time from setting the value to having the new picture. Prints median and 95th
-percentile per explorer against its budget (DESIGN.md: 50 ms numpy, 200 ms torch).
+percentile per explorer against its budget (CONTRIBUTING.md: 50 ms numpy, 200 ms torch).
 """
 
 import json

@@ -79,7 +79,7 @@ def pytest_terminal_summary(terminalreporter):
                                         f" (budget {CHAPTER_BUDGET_S} s){flag}")
 
 
-BUILD_BUDGET_S, CHAPTER_BUDGET_S = 120, 25  # DESIGN.md, 2-core machine: reported, not enforced
+BUILD_BUDGET_S, CHAPTER_BUDGET_S = 120, 25  # CONTRIBUTING.md, 2-core machine: reported, not enforced
 
 
 def chapter_seconds():

@@ -32,7 +32,7 @@ def toc_pages():
 
 
 PAGES = toc_pages()
-PAGE_BUDGET = 3_000_000  # bytes: a page's HTML plus its images and frames (DESIGN.md)
+PAGE_BUDGET = 3_000_000  # bytes: a page's HTML plus its images and frames (CONTRIBUTING.md)
 
 pytestmark = pytest.mark.browser
 

@@ -137,7 +137,7 @@ class Explorer:
     ----------
     make : callable ``make(fig) -> update``; ``update(**values)`` redraws.
     figsize, dpi : size of the figure (and of every frame).
-    budget_ms : the median latency a live update must stay under (DESIGN.md:
+    budget_ms : the median latency a live update must stay under (CONTRIBUTING.md, "Budgets":
         50 ms for numpy demos, 200 ms for small torch demos); checked by the tests.
     **params : name → :class:`LogParam`, :class:`Param` or :class:`Choice`;
         the names are the keyword arguments of ``update``.
