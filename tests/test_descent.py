@@ -12,7 +12,7 @@ from lrcourse.adaptive import adam
 from lrcourse.descent import Trace, gd, iterations_to_tolerance, run
 from lrcourse.optimizers import momentum, sgd
 from lrcourse.problems import LinearRegression, Quadratic, make_regression, quadratic_1d
-from lrcourse.schedules import ReduceOnPlateau, cosine_decay
+from lrcourse.schedules import ReduceOnPlateau, constant, cosine_decay, join_schedules
 
 
 def first_step_above(lam, lr, x0, max_loss):
@@ -189,3 +189,37 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"lrcourse.{module}"))
     plt.close("all")
     assert result.attempted > 0 and result.failed == 0
+
+
+# A schedule's η is checked at every step, as a constant η is when the optimizer is built.
+@pytest.mark.parametrize("schedule, shown", [
+    (lambda t: 0.1 if t < 3 else -0.1, ("Invalid learning rate: -0.1 from schedule(3) "
+                                       "(the schedule must give a finite η >= 0")),
+    (lambda t: 0.1 if t < 5 else math.nan, "Invalid learning rate: nan from schedule(5)"),
+    (lambda t: math.inf, "Invalid learning rate: inf from schedule(0)"),
+    (lambda t: "0.1", "Invalid learning rate: '0.1' from schedule(0)"),
+    (join_schedules([constant(0.1), constant(-0.1, allow_negative=True)], [4]),
+     "Invalid learning rate: -0.1 from schedule(4)"),
+])
+@pytest.mark.parametrize("make", [sgd, momentum, adam])
+def test_a_bad_eta_from_a_schedule_stops_the_run_naming_the_step(schedule, shown, make):
+    with pytest.raises(ValueError) as info:
+        run(quadratic_1d(1.0), make(schedule), [1.0], 10)
+    assert str(info.value).startswith(shown)
+
+
+def test_a_schedule_may_reach_zero_and_a_declared_negative_eta_runs():
+    trace = run(quadratic_1d(1.0), sgd(cosine_decay(0.1, 5)), [1.0], 8)  # η = 0 from step 5
+    assert trace.lrs[-1] == 0.0 and trace.params[-1] == trace.params[5]
+    climb = run(quadratic_1d(1.0), sgd(-0.1, allow_negative=True), [1.0], 5)
+    assert np.all(np.diff(climb.losses) > 0)
+    up = run(quadratic_1d(1.0), adam(constant(-0.01, allow_negative=True)), [1.0], 5)
+    assert np.all(np.diff(up.losses) > 0)
+    assert gd(quadratic_1d(1.0), -0.1, [1.0], 5, allow_negative=True).lrs.tolist() == [-0.1] * 5
+
+
+def test_max_loss_has_its_own_message():
+    with pytest.raises(ValueError) as info:
+        gd(quadratic_1d(1.0), 0.1, [1.0], 5, max_loss=-1)
+    assert str(info.value) == "Invalid max_loss: -1 (expected a number > 0, inf allowed)"
+    assert not gd(quadratic_1d(1.0), 0.1, [1.0], 5, max_loss=math.inf).diverged

@@ -101,3 +101,19 @@ def test_bad_arguments_raise_value_error(data, kwargs, shown):
 def test_bad_data_raises_value_error(data):
     with pytest.raises(ValueError, match="empty"):
         lr_range_test(mlp(), (data[0][:0], data[1][:0]))
+    with pytest.raises(ValueError, match=r"Invalid train images: shape \(6400, 100\) \(the model "
+                                         r"cannot take it: its first layer takes 784 features"):
+        lr_range_test(mlp(), (data[0][:, :100], data[1]))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"start_lr": -1e-7}, "Invalid start_lr: -1e-07 (expected a finite number > 0)"),
+    ({"end_lr": -1}, "Invalid end_lr: -1 (expected a finite number > 0)"),
+    ({"device": "mps"}, "Invalid device: 'mps' (not available on this machine, which has ['cpu'"),
+])
+def test_messages_name_the_argument_and_what_it_expects(data, kwargs, message):
+    if kwargs.get("device") == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has mps")
+    with pytest.raises(ValueError) as info:
+        lr_range_test(mlp(), data, **kwargs)
+    assert str(info.value).startswith(message)

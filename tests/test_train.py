@@ -2,6 +2,7 @@
 
 import functools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import torch
 
 from lrcourse.digits import load_digits
 from lrcourse.models import mlp
-from lrcourse.train import _show_progress, evaluate, train
+from lrcourse.train import _show_progress, available_devices, check_device, evaluate, train
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,8 @@ def test_evaluate(data):
     assert 0 <= acc <= 1 and abs(loss - math.log(10)) < 0.5  # an untrained net: ≈ log 10
     assert model.training  # its mode is restored
     assert evaluate(model, data[2], data[3], batch_size=7) == pytest.approx((loss, acc))
-    with pytest.raises(ValueError, match="cannot take evaluation images of shape"):
+    with pytest.raises(ValueError, match=r"Invalid evaluation images: shape \(500, 50\) \(the "
+                       r"model cannot take it: its first layer takes 784 features per example"):
         evaluate(model, data[2][:, :50], data[3])
     with pytest.raises(ValueError, match="batch_size: 0"):
         evaluate(model, data[2], data[3], batch_size=0)
@@ -80,8 +82,28 @@ def test_evaluate(data):
 def test_cuda_without_cuda_says_so(data):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(ValueError, match="CUDA is not available"):
+    with pytest.raises(ValueError, match=r"Invalid device: 'cuda' \(not available on this "
+                                         r"machine, which has \['cpu'"):
         train(mlp(), data, lr=0.1, device="cuda")
+
+
+@pytest.mark.parametrize("device", ["mps", "xla", "cuda:7", "nonsense", torch.device("cuda:7")])
+def test_a_device_this_machine_lacks_is_named_with_those_it_has(device):
+    name = str(device)
+    if name in available_devices() or (name == "mps" and "mps:0" in available_devices()):
+        pytest.skip(f"this machine has {name}")
+    shown = "not a device name" if name == "nonsense" else "not available on this machine"
+    with pytest.raises(ValueError, match=rf"Invalid device: '{name}' \({shown}.*'cpu'"):
+        check_device(device)
+    with pytest.raises(ValueError, match=rf"Invalid device: '{name}'"):
+        train(mlp(), GOOD, lr=0.1, device=device)
+
+
+def test_available_devices_all_pass_check_device():
+    devices = available_devices()
+    assert devices[0] == "cpu"
+    assert [str(check_device(d)) for d in devices] == devices
+    assert check_device(torch.device("cpu")) == torch.device("cpu")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -120,12 +142,20 @@ GOOD = load_digits(n_train=64, n_test=10)
     ({"lr": 0.1, "momentum": 1.0}, "momentum: 1.0"), ({"lr": 0.1, "momentum": -0.5}, "-0.5"),
     ({"lr": 0.1, "optimizer": "lbfgs"}, "'lbfgs'"),
     ({"lr": 0.1, "optimizer": "adam", "momentum": 0.9}, "momentum: 0.9"),
-    ({"lr": 0.1, "max_loss": -1}, "max_loss: -1"), ({"lr": 0.1, "device": "gpu"}, "'gpu'"),
+    ({"lr": 0.1, "max_loss": -1}, "max_loss: -1 (expected a number > 0, inf allowed)"),
+    ({"lr": 0.1, "max_loss": math.nan}, "max_loss: nan"), ({"lr": 0.1, "max_loss": "1"}, "'1'"),
+    ({"lr": -0.1}, "learning rate: -0.1 (expected a finite number > 0)"),
+    ({"schedule": lambda t: math.nan}, "nan from schedule(0)"),
+    ({"schedule": lambda t: 0.1 if t < 5 else -0.1, "batch_size": 8},
+     "-0.1 from schedule(5) (the schedule"),
+    ({"lr": 0.1, "device": "gpu"}, "'gpu'"),
     ({"lr": 0.1, "seed": "zero"}, "seed: 'zero'"), ({"lr": 0.1, "seed": -1}, "seed: -1"),
 ])
 def test_bad_arguments_raise_value_error(kwargs, shown):
-    with pytest.raises(ValueError, match=shown.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(ValueError, match=re.escape(shown)) as info:
         train(mlp(), GOOD, **kwargs)
+    # train runs torch optimizers: no message offers allow_negative or speaks of a climbing η
+    assert "allow_negative" not in str(info.value) and "climbs" not in str(info.value)
 
 
 x, y, xt, yt = GOOD
@@ -133,14 +163,16 @@ x, y, xt, yt = GOOD
 
 @pytest.mark.parametrize("bad, shown", [
     ((x[:0], y[:0], xt, yt), "empty"),
-    ((x[:, :100], y, xt, yt), "cannot take train images of shape"),
+    ((x[:, :100], y, xt, yt), (r"Invalid train images: shape \(64, 100\) \(the model cannot "
+                              r"take it: its first layer takes 784 features per example; torch "
+                              r"says: mat1 and mat2")),
     ((x, y[:10], xt, yt), "labels must be integers of shape"),
     ((x, y.float(), xt, yt), "labels must be integers"),
     ((x, y + 10, xt, yt), "labels span"),
     (((x * 255).to(torch.uint8), y, xt, yt), "uint8"),
     ((x * np.nan, y, xt, yt), "NaN"),
     ((x, y, xt), "length 3"), (x, "Tensor"),
-    ((x, y, xt.reshape(10, 28, 28)[:, :10], yt), "test images of shape"),
+    ((x, y, xt.reshape(10, 28, 28)[:, :10], yt), r"Invalid test images: shape \(10, 10, 28\)"),
 ])
 def test_bad_data_raises_value_error(bad, shown):
     with pytest.raises(ValueError, match=shown):

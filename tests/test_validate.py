@@ -12,7 +12,9 @@ from lrcourse.validate import (
     check_in_range,
     check_lr,
     check_nonnegative_int,
+    check_positive,
     check_positive_int,
+    check_scheduled_lr,
 )
 
 BAD_LRS = [-0.1, 0, 0.0, math.nan, math.inf, -math.inf]
@@ -121,3 +123,41 @@ def test_bad_hyperparameters_name_the_value(make, bad):
 def test_init_refuses_bad_params(name, params, needle):
     with pytest.raises(ValueError, match=needle):
         OPTIMIZERS[name](0.1).init(np.array(params))
+
+
+@pytest.mark.parametrize("value", [0, -1, -0.5, math.nan, math.inf, -math.inf, "1", None, True])
+def test_check_positive_refuses_with_its_own_message(value):
+    with pytest.raises(ValueError) as info:
+        check_positive(value, "max_loss")
+    assert str(info.value) == f"Invalid max_loss: {value!r} (expected a finite number > 0)"
+
+
+def test_check_positive_accepts_and_allows_inf_only_when_asked():
+    assert check_positive(2, "factor") == 2.0 and isinstance(check_positive(2, "factor"), float)
+    assert check_positive(np.float32(0.5), "factor") == 0.5
+    assert check_positive(math.inf, "max_loss", allow_inf=True) == math.inf
+    for bad in (-1, 0, math.nan, -math.inf):
+        with pytest.raises(ValueError, match=r"\(expected a number > 0, inf allowed\)"):
+            check_positive(bad, "max_loss", allow_inf=True)
+
+
+@pytest.mark.parametrize("lr, shown", [
+    (-0.1, "Invalid learning rate: -0.1 from schedule(7) (the schedule must give a finite η >= 0"),
+    (math.nan, "Invalid learning rate: nan from schedule(7)"),
+    (math.inf, "Invalid learning rate: inf from schedule(7)"),
+    ("0.1", "Invalid learning rate: '0.1' from schedule(7)"),
+    (None, "Invalid learning rate: None from schedule(7)"),
+])
+def test_check_scheduled_lr_names_the_step(lr, shown):
+    with pytest.raises(ValueError) as info:
+        check_scheduled_lr(lr, 7)
+    assert str(info.value).startswith(shown)
+
+
+def test_check_scheduled_lr_accepts_zero_arrays_and_allowed_negatives():
+    assert check_scheduled_lr(0.0, 3) == 0.0  # a decayed schedule may end at 0
+    assert check_scheduled_lr(np.array(0.25), 0) == 0.25
+    assert check_scheduled_lr(np.float32(0.5), 0) == 0.5
+    assert check_scheduled_lr(-0.1, 0, allow_negative=True) == -0.1
+    with pytest.raises(ValueError, match=r"nan from schedule\(2\) \(.* a finite η at every step\)"):
+        check_scheduled_lr(math.nan, 2, allow_negative=True)

@@ -13,13 +13,18 @@ Example::
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 
 from lrcourse.optimizers import Optimizer, apply_updates, sgd
 from lrcourse.seeding import resolve_seed
-from lrcourse.validate import check_array, check_in_range, check_positive_int
+from lrcourse.validate import (
+    check_array,
+    check_in_range,
+    check_positive,
+    check_positive_int,
+    check_scheduled_lr,
+)
 
 
 @dataclass
@@ -128,14 +133,19 @@ def run(problem, optimizer, x0, num_steps, *, max_loss=1e12, batch_fn=None, batc
     The run stops at the first iterate whose loss is non-finite or above
     ``max_loss``; ``trace.diverged_at`` is its index. No overflow warnings are
     printed: they are what divergence looks like, and the trace reports it.
+
+    η is checked at every step, as a constant η is when the optimizer is built:
+    a schedule that gives NaN, infinity or (unless it is
+    ``constant(η, allow_negative=True)``) a negative η stops the run with a
+    ``ValueError`` naming the step. It may give 0: that step moves nothing.
     """
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"Invalid optimizer: {optimizer!r} (expected an Optimizer, e.g. sgd(0.1))")
     dim = getattr(problem, "dim", None)
     x = check_array(x0, "x0", ndim=1, shape=None if dim is None else (dim,))
     num_steps = check_positive_int(num_steps, "num_steps")
-    if isinstance(max_loss, bool) or not isinstance(max_loss, Real) or not max_loss > 0:
-        raise ValueError(f"Invalid max_loss: {max_loss!r} (expected a number > 0, inf allowed)")
+    max_loss = check_positive(max_loss, "max_loss", allow_inf=True)
+    allow_negative = _allows_negative(optimizer.lr)
     oracle = _oracle(problem)
     batch_at = _batches(problem, batch_fn, batch_size, seed)
 
@@ -155,13 +165,23 @@ def run(problem, optimizer, x0, num_steps, *, max_loss=1e12, batch_fn=None, batc
                 break
             if on_loss is not None:
                 on_loss(loss)
-            lrs[t] = optimizer.lr(state.step)
+            lrs[t] = check_scheduled_lr(optimizer.lr(state.step), state.step,
+                                        allow_negative=allow_negative)
             grad_norms[t] = math.sqrt(g.ravel() @ g.ravel())
             updates, state = optimizer.update(g, state, x)
             x = apply_updates(x, updates)
     k = num_steps if diverged_at is None else diverged_at  # steps taken
     return Trace(params[: k + 1], losses[: k + 1], lrs[:k], grad_norms[:k], diverged_at,
                  getattr(problem, "min_loss", None))
+
+
+def _allows_negative(schedule):
+    """Whether ``schedule`` may give η < 0: only one built with ``allow_negative=True`` may.
+
+    ``constant(η, allow_negative=True)`` (which ``sgd(η, allow_negative=True)``
+    builds) marks its schedule so; every other schedule must give η ≥ 0.
+    """
+    return getattr(schedule, "allow_negative", False) is True
 
 
 def gd(problem, lr, x0, num_steps, *, allow_negative=False, **kwargs):

@@ -44,8 +44,8 @@ from torch import nn
 from lrcourse.digits import load_digits
 from lrcourse.models import mlp
 from lrcourse.seeding import resolve_seed
-from lrcourse.train import History, evaluate, train
-from lrcourse.validate import check_array, check_lr, check_positive_int
+from lrcourse.train import History, check_device, check_inputs, evaluate, train
+from lrcourse.validate import check_array, check_positive, check_positive_int
 
 
 def first_layer_filters(model):
@@ -92,9 +92,7 @@ def dead_fraction(model, x):
     dead, and SGD on this data cannot revive it.
     """
     layer = _first_layer(model)
-    x = torch.as_tensor(x).to(layer.weight)
-    if len(x) == 0:
-        raise ValueError(f"Invalid x: no images, shape {tuple(x.shape)}")
+    x = check_inputs(model, torch.as_tensor(x).to(layer.weight), "x")
     out = []
     hook = layer.register_forward_hook(lambda module, inputs, output: out.append(output))
     was_training = model.training
@@ -179,10 +177,10 @@ def filters_experiment(lrs=(0.003, 0.3, 3.0), *, num_epochs=2, n_train=20000, se
     Every run starts from the same initialization (``mlp(seed=seed)``) and sees
     the same mini-batches, so η is the only difference.
     """
-    lrs = [check_lr(lr) for lr in lrs]
+    lrs = [check_positive(lr, "learning rate") for lr in lrs]
     if not lrs:
         raise ValueError(f"Invalid lrs: {lrs!r} (expected at least one learning rate)")
-    seed = resolve_seed(seed)
+    seed, device = resolve_seed(seed), check_device(device)
     data = load_digits(n_train=n_train)
     model0 = mlp(seed=seed)
     runs = {}

@@ -44,7 +44,12 @@ import numpy as np
 import torch.nn.functional as F
 
 from lrcourse.train import check_data, check_device, make_optimizer, minibatches
-from lrcourse.validate import check_in_range, check_lr, check_nonnegative_int, check_positive_int
+from lrcourse.validate import (
+    check_in_range,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+)
 
 
 @dataclass
@@ -84,8 +89,8 @@ def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optim
     what they mean in ``lrcourse.train.train``. Returns a ``RangeTest``; the
     model's weights, device and train/eval mode are as before the call.
     """
-    start_lr = check_lr(start_lr, name="start_lr")
-    end_lr = check_lr(end_lr, name="end_lr")
+    start_lr = check_positive(start_lr, "start_lr")
+    end_lr = check_positive(end_lr, "end_lr")
     if end_lr <= start_lr:
         raise ValueError(f"Invalid end_lr: {end_lr} (must exceed {start_lr=})")
     num_steps = check_positive_int(num_steps, "num_steps")

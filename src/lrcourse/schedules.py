@@ -31,6 +31,7 @@ def constant(lr, *, allow_negative=False):
     def schedule(step):
         return lr
 
+    schedule.allow_negative = allow_negative  # runners check every η a schedule gives against this
     return schedule
 
 

@@ -29,7 +29,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from numbers import Real
 
 import numpy as np
 import torch
@@ -37,7 +36,12 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from lrcourse.seeding import resolve_seed
-from lrcourse.validate import check_in_range, check_lr, check_positive_int
+from lrcourse.validate import (
+    check_in_range,
+    check_positive,
+    check_positive_int,
+    check_scheduled_lr,
+)
 
 OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -88,7 +92,8 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
             (the last batch of an epoch may be smaller).
         seed: seed of the mini-batch order (the model's init has its own seed); default:
             the course seed (``lrcourse.seeding``).
-        device: ``"cpu"`` or ``"cuda"``; the model and the data are moved there.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ... (one of
+            ``available_devices()``); the model and the data are moved there.
         max_loss: a loss above this counts as divergence.
         eval_every: evaluate every this many steps; default once per epoch.
             There is always an evaluation before the first step and after the last.
@@ -101,10 +106,13 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
         raise ValueError(f"Invalid learning rate: {lr=}, {schedule=} (give lr or schedule, not both)")
     if schedule is not None and not callable(schedule):
         raise ValueError(f"Invalid schedule: {schedule!r} (expected a function step -> lr)")
-    lr = check_lr(lr) if schedule is None else _scheduled_lr(schedule, 0)
+    if schedule is None:
+        lr = check_positive(lr, "learning rate")  # torch optimizers refuse η < 0
+    else:
+        lr = check_scheduled_lr(schedule(0), 0)
     num_epochs = check_positive_int(num_epochs, "num_epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    max_loss = math.inf if max_loss == math.inf else check_lr(max_loss, name="max_loss")
+    max_loss = check_positive(max_loss, "max_loss", allow_inf=True)
     device = check_device(device)
     model.to(device)
     x, y, *test = check_data(data, model, device)
@@ -121,7 +129,7 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
     model.train()
     for step, idx in zip(range(num_steps), minibatches(len(x), batch_size, seed=seed)):
         if schedule is not None:
-            lr = _scheduled_lr(schedule, step)
+            lr = check_scheduled_lr(schedule(step), step)
             for group in opt.param_groups:
                 group["lr"] = lr
         loss = F.cross_entropy(model(x[idx]), y[idx])
@@ -198,19 +206,71 @@ def make_optimizer(optimizer, params, lr, momentum=0.0):
     return OPTIMIZERS[optimizer](params, lr=lr)
 
 
+def available_devices():
+    """The devices this machine can compute on: ``'cpu'``, ``'cuda:0'``, …, ``'mps:0'``, …"""
+    devices = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps:0")
+    if hasattr(torch, "xpu") and torch.xpu.is_available():
+        devices += [f"xpu:{i}" for i in range(torch.xpu.device_count())]
+    return devices
+
+
 def check_device(device):
-    """Return ``device`` as a ``torch.device`` that exists on this machine."""
+    """Return ``device`` as a ``torch.device`` that exists on this machine.
+
+    ``"cuda"`` means ``"cuda:0"``, ``"mps"`` means ``"mps:0"``. Any other name, a
+    device type this machine lacks (``"mps"`` on Linux, ``"xla"``) or an index
+    beyond its devices is refused here, before torch would fail deep inside a run.
+    """
+    shown = str(device) if isinstance(device, torch.device) else device
+    available = available_devices()
     try:
-        device = torch.device(device)
+        parsed = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"Invalid device: {device!r} (expected 'cpu' or 'cuda')") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"Invalid device: {str(device)!r} (CUDA is not available on this "
-                         "machine; use device='cpu')")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"Invalid device: {str(device)!r} (this machine has "
-                         f"{torch.cuda.device_count()} CUDA devices)")
-    return device
+        raise ValueError(f"Invalid device: {shown!r} (not a device name; this machine has "
+                         f"{available})") from None
+    if parsed.type != "cpu" and f"{parsed.type}:{parsed.index or 0}" not in available:
+        raise ValueError(f"Invalid device: {shown!r} (not available on this machine, which has "
+                         f"{available})")
+    return parsed
+
+
+def check_inputs(model, x, name="x"):
+    """Return ``x`` if ``model`` can take it: a non-empty batch whose examples fit the first layer.
+
+    One example goes through the model (in eval mode, without gradients)
+    before any real work, so a wrong feature width is a ``ValueError`` naming
+    both shapes instead of torch's ``mat1 and mat2 shapes cannot be multiplied``.
+    """
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"Invalid {name}: shape {tuple(x.shape)} (expected a non-empty batch)")
+    try:
+        _probe(model, x)
+    except (RuntimeError, IndexError) as err:
+        raise ValueError(f"Invalid {name}: shape {tuple(x.shape)} (the model cannot take it"
+                         f"{_first_layer_takes(model)}; torch says: {err})") from None
+    return x
+
+
+@torch.no_grad()
+def _probe(model, x):
+    """The model's output on the first example of ``x``, in eval mode (its mode is restored)."""
+    was_training = model.training
+    try:
+        return model.eval()(x[:1])
+    finally:
+        model.train(was_training)
+
+
+def _first_layer_takes(model):
+    """What the first Linear or Conv2d layer of ``model`` takes, for an error message."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            return f": its first layer takes {module.in_features} features per example"
+        if isinstance(module, torch.nn.Conv2d):
+            return f": its first layer takes images with {module.in_channels} channels"
+    return ""
 
 
 def check_data(data, model, device, names=("train", "test")):
@@ -233,26 +293,12 @@ def check_data(data, model, device, names=("train", "test")):
         if not torch.isfinite(x).all():
             raise ValueError(f"Invalid data: the {name} images contain NaN or infinity")
         x, y = x.to(device, dtype), y.to(device, torch.int64)
-        try:
-            with torch.no_grad():
-                num_classes = model(x[:1]).shape[-1]
-        except RuntimeError as err:
-            raise ValueError(f"Invalid data: the model cannot take {name} images of shape "
-                             f"{tuple(x.shape)}: {err}") from None
+        num_classes = _probe(model, check_inputs(model, x, f"{name} images")).shape[-1]
         if y.min() < 0 or y.max() >= num_classes:
             raise ValueError(f"Invalid data: {name} labels span {y.min().item()}..{y.max().item()}, "
                              f"the model has {num_classes} classes")
         out += [x, y]
     return out
-
-
-def _scheduled_lr(schedule, step):
-    lr = schedule(step)
-    if isinstance(lr, torch.Tensor | np.ndarray):
-        lr = lr.item()
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"Invalid learning rate: {lr!r} from schedule({step}) (expected η >= 0)")
-    return float(lr)
 
 
 def _evaluate_into(history, step, model, x, y, test):

@@ -30,6 +30,38 @@ def check_lr(lr, *, allow_negative=False, name="learning rate"):
     return lr
 
 
+def check_scheduled_lr(lr, step, *, allow_negative=False):
+    """Return η = ``lr`` as a float if it is usable at step ``step`` of a schedule.
+
+    The rule of :func:`check_lr`, with one difference: a schedule may reach 0
+    (a cosine decay ends there, a warmup may start there), which only means
+    that this step moves nothing. A 0-d array or tensor counts as its number.
+    """
+    if hasattr(lr, "item") and getattr(lr, "ndim", None) == 0:
+        lr = lr.item()
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr) or (
+            lr < 0 and not allow_negative):
+        need = "a finite η" if allow_negative else "a finite η >= 0"
+        raise ValueError(f"Invalid learning rate: {lr!r} from schedule({step}) "
+                         f"(the schedule must give {need} at every step)")
+    return float(lr)
+
+
+def check_positive(value, name, *, allow_inf=False):
+    """Return ``value`` as a float if it is a real number > 0 (finite unless ``allow_inf``).
+
+    For a positive quantity with no negative option: a loss threshold, a
+    factor, or η where torch uses it (torch refuses η < 0). The message says
+    what the argument expects, not what a negative η would do (``check_lr``).
+    """
+    ok = not isinstance(value, bool) and isinstance(value, Real) and value > 0 and (
+        math.isfinite(value) or (allow_inf and value == math.inf))
+    if not ok:
+        expected = "a number > 0, inf allowed" if allow_inf else "a finite number > 0"
+        raise ValueError(f"Invalid {name}: {value!r} (expected {expected})")
+    return float(value)
+
+
 def check_positive_int(value, name):
     """Return ``value`` if it is an integer ≥ 1 (a number of steps, epochs, ...)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
