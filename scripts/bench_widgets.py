@@ -27,6 +27,7 @@ def main(paths):
         os.environ.setdefault("MPLBACKEND", "Agg")
         for nb_path in notebooks:
             t0 = time.perf_counter()
+            os.environ["LRCOURSE_CHAPTER"] = nb_path.stem  # the kernel inherits it: check_explorers
             nb = nbformat.read(nb_path, as_version=4)
             client = NotebookClient(nb, timeout=300, kernel_name="python3",
                                     resources={"metadata": {"path": str(nb_path.parent)}})

@@ -10,8 +10,7 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from browser import find_chromium
+from browser import find_chromium  # scripts/browser.py, a sibling of this script
 
 
 def main():

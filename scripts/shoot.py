@@ -4,11 +4,9 @@ Usage: python scripts/shoot.py _build/html book/<page>.html out.png
 """
 
 import sys
-from pathlib import Path
 from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from browser import chromium, serve
+from browser import chromium, serve  # scripts/browser.py, a sibling of this script
 
 
 def main(site, page, out):

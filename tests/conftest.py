@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from browser import find_chromium
+from browser import find_chromium  # scripts/browser.py (pythonpath in pyproject.toml)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
@@ -45,6 +43,7 @@ def pytest_configure(config):
     # explorers' latency budgets and writes their timings here (see check_explorers).
     BENCH.mkdir(parents=True, exist_ok=True)
     os.environ["LRCOURSE_BENCH_DIR"] = str(BENCH)
+    config.pluginmanager.register(ChapterForKernels(), "lrcourse-chapter-for-kernels")
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -91,6 +90,22 @@ def chapter_seconds():
         return sorted((Path(r.uri).stem, r.data.get("execution_seconds") or 0) for r in records)
     except Exception:  # noqa: BLE001 (no cache, the build failed: nothing to report)
         return []
+
+
+class ChapterForKernels:
+    """Tell each notebook's kernel which chapter it runs (check_explorers names its timing files).
+
+    nbval starts a notebook's kernel while setting up its first cell, after this hook, and
+    the kernel inherits this process's environment; other tests must not see the variable.
+    A plugin, not a hook of this file: this file's hooks reach only the items under tests/.
+    """
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        if item.path.suffix == ".ipynb":
+            os.environ["LRCOURSE_CHAPTER"] = item.path.stem
+        else:
+            os.environ.pop("LRCOURSE_CHAPTER", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

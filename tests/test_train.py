@@ -10,7 +10,14 @@ import torch
 
 from lrcourse.digits import load_digits
 from lrcourse.models import mlp
-from lrcourse.train import _show_progress, available_devices, check_device, evaluate, train
+from lrcourse.train import (
+    _show_progress,
+    available_devices,
+    check_device,
+    evaluate,
+    minibatches,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +121,61 @@ def test_cuda_learns_like_the_cpu(data):
     assert np.allclose(gpu.loss, cpu.loss, rtol=1e-3, atol=1e-4)  # same init, same batches
 
 
+def test_grad_norms_are_recorded_per_step(data):
+    model = mlp(seed=4)
+    history = train(model, data, lr=0.1, seed=2)
+    assert len(history.grad_norm) == len(history.loss) and all(g > 0 for g in history.grad_norm)
+    # the first step's norm, by hand: the same init, the first mini-batch of the same order
+    fresh = mlp(seed=4)
+    idx = next(minibatches(len(data[0]), 64, seed=2))
+    torch.nn.functional.cross_entropy(fresh(data[0][idx]), data[1][idx]).backward()
+    by_hand = torch.cat([p.grad.ravel() for p in fresh.parameters()]).norm().item()
+    assert history.grad_norm[0] == pytest.approx(by_hand, rel=1e-5)
+    blown = train(mlp(), data, lr=1000.0)
+    assert len(blown.grad_norm) == len(blown.loss) and math.isnan(blown.grad_norm[-1])
+    assert all(math.isfinite(g) for g in blown.grad_norm[:-1])
+
+
+def test_on_step_sees_each_step_before_its_update(data):
+    steps, first_layer, w_seen = [], [], []
+
+    def watch(s):
+        steps.append(s)
+        first_layer.append(s.model[1].weight.grad.norm().item())  # a per-layer norm
+        w_seen.append(s.model[1].weight.detach().clone())
+
+    model = mlp(seed=1)
+    w0 = model[1].weight.detach().clone()
+    history = train(model, data, schedule=lambda t: 0.1 / (1 + t), seed=3, on_step=watch)
+    assert [s.step for s in steps] == list(range(len(history.loss)))
+    assert [s.lr for s in steps] == history.lr and [s.loss for s in steps] == history.loss
+    assert [s.grad_norm for s in steps] == history.grad_norm
+    assert all(f <= g for f, g in zip(first_layer, history.grad_norm))  # a part of the whole
+    assert torch.equal(w_seen[0], w0)  # step 0 sees the initial weights w_0 ...
+    assert not torch.equal(w_seen[1], w0)  # ... step 1 those after one update
+    assert all(s.model is model and isinstance(s.optimizer, torch.optim.SGD) for s in steps)
+    same = train(mlp(seed=1), data, schedule=lambda t: 0.1 / (1 + t), seed=3)
+    assert same.loss == history.loss  # watching changes nothing
+
+
+def test_on_step_is_not_called_at_the_step_that_diverged(data):
+    calls = []
+    history = train(mlp(), data, lr=1000.0, on_step=calls.append)
+    assert history.diverged and len(calls) == history.diverged_at
+
+
+def test_describe_says_how_the_run_ended(data):
+    blown = train(mlp(), data, lr=1000.0)
+    assert blown.describe() == f"diverged at step {blown.diverged_at} (η = 1e+03)"
+    good = train(mlp(), data, lr=0.1)
+    assert good.describe() == (
+        f"{len(good.loss)} steps at η = 0.1: last mini-batch loss {good.loss[-1]:.3g}, "
+        f"test loss {good.test_loss[-1]:.3g}, test accuracy {good.test_acc[-1]:.1%}")
+    no_test = train(mlp(), data[:2], schedule=lambda t: 0.2 / (1 + t))
+    assert no_test.describe().startswith(f"{len(no_test.loss)} steps at η = 0.2 … ")
+    assert "test" not in no_test.describe()
+
+
 def test_max_loss_may_be_infinite(data):
     history = train(mlp(), data, lr=0.1, max_loss=math.inf)
     assert history.diverged_at is None
@@ -150,6 +212,7 @@ GOOD = load_digits(n_train=64, n_test=10)
      "-0.1 from schedule(5) (the schedule"),
     ({"lr": 0.1, "device": "gpu"}, "'gpu'"),
     ({"lr": 0.1, "seed": "zero"}, "seed: 'zero'"), ({"lr": 0.1, "seed": -1}, "seed: -1"),
+    ({"lr": 0.1, "on_step": "print"}, "Invalid on_step: 'print' (expected a function of a Step)"),
 ])
 def test_bad_arguments_raise_value_error(kwargs, shown):
     with pytest.raises(ValueError, match=re.escape(shown)) as info:

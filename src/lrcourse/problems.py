@@ -112,7 +112,7 @@ def quadratic_2d(eigenvalues=(1, 10), angle=0.0):
     """f(x) = ½ xᵀA x with A = R diag(λ₁, λ₂) Rᵀ, R the rotation by ``angle`` (radians)."""
     lams = check_array(eigenvalues, "eigenvalues", shape=(2,))
     if np.any(lams <= 0):
-        raise ValueError(f"Invalid eigenvalues: {tuple(lams)} (expected both > 0)")
+        raise ValueError(f"Invalid eigenvalues: {tuple(lams.tolist())} (expected both > 0)")
     angle = check_in_range(angle, "angle", -np.inf, np.inf)
     c, s = np.cos(angle), np.sin(angle)
     R = np.array([[c, -s], [s, c]])

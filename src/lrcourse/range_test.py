@@ -41,9 +41,8 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch.nn.functional as F
 
-from lrcourse.train import check_data, check_device, make_optimizer, minibatches
+from lrcourse.torchloop import check_data, check_device, make_optimizer, minibatches, train_step
 from lrcourse.validate import (
     check_in_range,
     check_nonnegative_int,
@@ -156,17 +155,17 @@ def _sweep(model, x, y, lrs, optimizer, momentum, batch_size, smooth, diverge_fa
     opt = make_optimizer(optimizer, model.parameters(), float(lrs[0]), momentum)
     model.train()
     losses, smoothed, best = [], math.nan, math.inf
-    for lr, idx in zip(lrs, minibatches(len(x), batch_size, seed=seed)):
-        for group in opt.param_groups:
-            group["lr"] = float(lr)
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        losses.append(loss.item())
-        smoothed = losses[0] if len(losses) == 1 else smooth * losses[-1] + (1 - smooth) * smoothed
+
+    def blown_up(loss):
+        nonlocal smoothed, best
+        losses.append(loss)
+        smoothed = loss if len(losses) == 1 else smooth * loss + (1 - smooth) * smoothed
         best = min(best, smoothed)
-        if not math.isfinite(losses[-1]) or smoothed > diverge_factor * best:
+        return not math.isfinite(loss) or smoothed > diverge_factor * best
+
+    for lr, idx in zip(lrs, minibatches(len(x), batch_size, seed=seed)):
+        _, grad_norm = train_step(model, opt, x[idx], y[idx], float(lr), stop=blown_up)
+        if grad_norm is None:
             break  # the loss has blown up: larger η can only be worse
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
     return np.array(losses)
 

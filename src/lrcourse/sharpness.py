@@ -45,7 +45,7 @@ import warnings
 import torch
 
 from lrcourse.seeding import resolve_seed
-from lrcourse.train import check_inputs
+from lrcourse.torchloop import check_inputs
 from lrcourse.validate import check_in_range, check_positive_int
 
 

@@ -11,7 +11,11 @@ optimizer's ``param_group['lr']`` before each step, the way
 ``torch.optim.lr_scheduler`` does it).
 
 Divergence is a result, not a crash: when the loss becomes non-finite or
-exceeds ``max_loss``, training stops and ``History.diverged_at`` records the step.
+exceeds ``max_loss``, training stops and ``History.diverged_at`` records the step;
+``History.describe()`` says it in words. ``on_step`` lets a chapter watch every
+step (gradients, sharpness, ...) without writing its own loop. The loop's
+parts (devices, data checks, mini-batches, optimizers, the step itself) live
+in :mod:`lrcourse.torchloop`, shared with the range test.
 
 Example:
     >>> from lrcourse.digits import load_digits
@@ -24,41 +28,49 @@ Reference: L. Bottou, F. E. Curtis, J. Nocedal, "Optimization Methods for
 Large-Scale Machine Learning", SIAM Review 60(2), 2018 (§3, SGD).
 """
 
+import functools
 import math
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from lrcourse.seeding import resolve_seed
-from lrcourse.validate import (
-    check_in_range,
-    check_positive,
-    check_positive_int,
-    check_scheduled_lr,
+from lrcourse.torchloop import (  # re-exported (see __all__): they lived here before
+    OPTIMIZERS,
+    WITH_MOMENTUM,
+    available_devices,
+    check_data,
+    check_device,
+    check_inputs,
+    make_optimizer,
+    minibatches,
+    train_step,
 )
+from lrcourse.validate import check_positive, check_positive_int, check_scheduled_lr
 
-OPTIMIZERS = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
-    "adadelta": torch.optim.Adadelta,
-}
-WITH_MOMENTUM = {"sgd", "rmsprop"}  # the torch optimizers that take a ``momentum`` argument
+# This module's own names are History, Step, train and evaluate; the others come from
+# lrcourse.torchloop and stay importable from here.
+__all__ = ["OPTIMIZERS", "WITH_MOMENTUM", "History", "Step", "available_devices", "check_data",
+           "check_device", "check_inputs", "evaluate", "make_optimizer", "minibatches", "train",
+           "train_step"]
 
 
 @dataclass
 class History:
-    """What happened during ``train``: per step (``loss``, ``lr``) and per evaluation."""
+    """What happened during ``train``: per step (``loss``, ``lr``, ``grad_norm``) and per evaluation.
+
+    Example:
+        >>> History(loss=[2.3, 7e6], lr=[3.0, 3.0], diverged_at=1).describe()
+        'diverged at step 1 (η = 3)'
+    """
 
     loss: list = field(default_factory=list)        # mini-batch loss at each step, before its update
     lr: list = field(default_factory=list)          # η used at each step
+    grad_norm: list = field(default_factory=list)   # ‖∇L_B(w_t)‖ at each step (nan where it diverged)
     eval_step: list = field(default_factory=list)   # steps done when each evaluation ran (0 = init)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)    # empty when data has no test split
@@ -70,9 +82,42 @@ class History:
     def diverged(self):
         return self.diverged_at is not None
 
+    def describe(self):
+        """How the run ended, in one line: where it diverged, or where it got to.
+
+        >>> History(loss=[2.3, 0.41], lr=[0.1, 0.1], test_loss=[2.3, 0.35],
+        ...         test_acc=[0.1, 0.9]).describe()
+        '2 steps at η = 0.1: last mini-batch loss 0.41, test loss 0.35, test accuracy 90.0%'
+        >>> History(loss=[2.3, 1.1, 0.7], lr=[0.2, 0.1, 0.05]).describe()
+        '3 steps at η = 0.2 … 0.05: last mini-batch loss 0.7'
+        """
+        if self.diverged:
+            return f"diverged at step {self.diverged_at} (η = {self.lr[self.diverged_at]:.3g})"
+        if not self.loss:
+            return "no step taken"
+        lrs = f"{self.lr[0]:.3g}" if min(self.lr) == max(self.lr) else (
+            f"{self.lr[0]:.3g} … {self.lr[-1]:.3g}")
+        text = f"{len(self.loss)} steps at η = {lrs}: last mini-batch loss {self.loss[-1]:.3g}"
+        if self.test_loss:
+            text += f", test loss {self.test_loss[-1]:.3g}, test accuracy {self.test_acc[-1]:.1%}"
+        return text
+
+
+@dataclass(frozen=True)
+class Step:
+    """What ``train(on_step=...)`` is given at step t: after the backward pass, before the update."""
+
+    step: int                       # t, counting from 0
+    loss: float                     # the mini-batch loss L_B(w_t)
+    lr: float                       # η_t, the learning rate this update will use
+    grad_norm: float                # ‖∇L_B(w_t)‖ over all parameters
+    model: torch.nn.Module          # holds w_t; each parameter's ``.grad`` holds ∇L_B(w_t)
+    optimizer: torch.optim.Optimizer
+
 
 def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0, num_epochs=1,
-          batch_size=64, seed=None, device="cpu", max_loss=1e6, eval_every=None, progress=None):
+          batch_size=64, seed=None, device="cpu", max_loss=1e6, eval_every=None, progress=None,
+          on_step=None):
     """Train ``model`` in place on ``data`` and return its ``History``.
 
     Args:
@@ -101,11 +146,29 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
             environment variable ``CI`` is set (CI services set it; set it for
             a book build too), else on in a terminal or a notebook; even then
             the bar appears only for runs longer than 2 s, and vanishes when done.
+        on_step: a function called at every step t with a :class:`Step` (t, its
+            loss, η_t, ‖∇L_B(w_t)‖, the model and the optimizer), after the
+            backward pass and before the update, so it sees w_t and, in each
+            parameter's ``.grad``, the gradient the update will use: record
+            per-layer gradient norms, the sharpness, ... Its return value is
+            ignored. Not called at a step that diverged (no backward pass ran).
+
+    Example: the first layer's gradient norm at each step (``net[1]`` is its first Linear layer).
+
+        >>> from lrcourse.digits import load_digits
+        >>> from lrcourse.models import mlp
+        >>> net, first = mlp(), []
+        >>> history = train(net, load_digits(n_train=640, n_test=10), lr=0.1,
+        ...                 on_step=lambda s: first.append(s.model[1].weight.grad.norm().item()))
+        >>> len(first) == len(history.grad_norm) == 10 and first[0] < history.grad_norm[0]
+        True
     """
     if (lr is None) == (schedule is None):
         raise ValueError(f"Invalid learning rate: {lr=}, {schedule=} (give lr or schedule, not both)")
     if schedule is not None and not callable(schedule):
         raise ValueError(f"Invalid schedule: {schedule!r} (expected a function step -> lr)")
+    if on_step is not None and not callable(on_step):
+        raise ValueError(f"Invalid on_step: {on_step!r} (expected a function of a Step)")
     if schedule is None:
         lr = check_positive(lr, "learning rate")  # torch optimizers refuse η < 0
     else:
@@ -126,21 +189,24 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
     _evaluate_into(history, 0, model, x, y, test)
     bar = tqdm(total=num_steps, disable=not _show_progress(progress), delay=2.0, leave=False,
                desc=f"training, η={lr:g}" if schedule is None else "training")
+
+    def blown_up(loss):  # divergence: stop before this step's update
+        return not math.isfinite(loss) or loss > max_loss
+
     model.train()
     for step, idx in zip(range(num_steps), minibatches(len(x), batch_size, seed=seed)):
         if schedule is not None:
             lr = check_scheduled_lr(schedule(step), step)
-            for group in opt.param_groups:
-                group["lr"] = lr
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        history.loss.append(loss.item())
+        report = None if on_step is None else functools.partial(_report, on_step, step, lr,
+                                                                  model, opt)
+        loss, grad_norm = train_step(model, opt, x[idx], y[idx], lr, stop=blown_up,
+                                     before_update=report)
+        history.loss.append(loss)
         history.lr.append(lr)
-        if not math.isfinite(history.loss[-1]) or history.loss[-1] > max_loss:
-            history.diverged_at = step  # stop before this update: the weights are already lost
+        history.grad_norm.append(math.nan if grad_norm is None else grad_norm)
+        if grad_norm is None:
+            history.diverged_at = step  # stopped before this update: the weights are already lost
             break
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
         bar.update()
         if (step + 1) % eval_every == 0 and step + 1 < num_steps:
             _evaluate_into(history, step + 1, model, x, y, test)
@@ -176,129 +242,9 @@ def _evaluate(model, x, y, batch_size=4096):
     return total_loss / len(x), correct / len(x)
 
 
-def minibatches(num_examples, batch_size, *, seed=None):
-    """Yield index tensors of mini-batches forever: epoch after epoch, each a fresh permutation.
-
-    The order depends only on ``seed`` (a local ``torch.Generator``), so two
-    runs see the same batches.
-    """
-    generator = torch.Generator().manual_seed(resolve_seed(seed))
-    while True:
-        order = torch.randperm(num_examples, generator=generator)
-        yield from order.split(batch_size)
-
-
-def make_optimizer(optimizer, params, lr, momentum=0.0):
-    """Build a torch optimizer from a name in ``OPTIMIZERS`` or a factory ``f(params, lr=...)``."""
-    momentum = check_in_range(momentum, "momentum", 0.0, 1.0)
-    if callable(optimizer):
-        if momentum:
-            raise ValueError(f"Invalid momentum: {momentum} (set it inside the optimizer factory)")
-        return optimizer(params, lr=lr)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"Invalid optimizer: {optimizer!r} (expected one of {list(OPTIMIZERS)} "
-                         "or a factory)")
-    if optimizer in WITH_MOMENTUM:
-        return OPTIMIZERS[optimizer](params, lr=lr, momentum=momentum)
-    if momentum:
-        raise ValueError(f"Invalid momentum: {momentum} ({optimizer!r} takes no momentum; "
-                         f"only {sorted(WITH_MOMENTUM)} do)")
-    return OPTIMIZERS[optimizer](params, lr=lr)
-
-
-def available_devices():
-    """The devices this machine can compute on: ``'cpu'``, ``'cuda:0'``, …, ``'mps:0'``, …"""
-    devices = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        devices.append("mps:0")
-    if hasattr(torch, "xpu") and torch.xpu.is_available():
-        devices += [f"xpu:{i}" for i in range(torch.xpu.device_count())]
-    return devices
-
-
-def check_device(device):
-    """Return ``device`` as a ``torch.device`` that exists on this machine.
-
-    ``"cuda"`` means ``"cuda:0"``, ``"mps"`` means ``"mps:0"``. Any other name, a
-    device type this machine lacks (``"mps"`` on Linux, ``"xla"``) or an index
-    beyond its devices is refused here, before torch would fail deep inside a run.
-    """
-    shown = str(device) if isinstance(device, torch.device) else device
-    available = available_devices()
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"Invalid device: {shown!r} (not a device name; this machine has "
-                         f"{available})") from None
-    if parsed.type != "cpu" and f"{parsed.type}:{parsed.index or 0}" not in available:
-        raise ValueError(f"Invalid device: {shown!r} (not available on this machine, which has "
-                         f"{available})")
-    return parsed
-
-
-def check_inputs(model, x, name="x"):
-    """Return ``x`` if ``model`` can take it: a non-empty batch whose examples fit the first layer.
-
-    One example goes through the model (in eval mode, without gradients)
-    before any real work, so a wrong feature width is a ``ValueError`` naming
-    both shapes instead of torch's ``mat1 and mat2 shapes cannot be multiplied``.
-    """
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"Invalid {name}: shape {tuple(x.shape)} (expected a non-empty batch)")
-    try:
-        _probe(model, x)
-    except (RuntimeError, IndexError) as err:
-        raise ValueError(f"Invalid {name}: shape {tuple(x.shape)} (the model cannot take it"
-                         f"{_first_layer_takes(model)}; torch says: {err})") from None
-    return x
-
-
-@torch.no_grad()
-def _probe(model, x):
-    """The model's output on the first example of ``x``, in eval mode (its mode is restored)."""
-    was_training = model.training
-    try:
-        return model.eval()(x[:1])
-    finally:
-        model.train(was_training)
-
-
-def _first_layer_takes(model):
-    """What the first Linear or Conv2d layer of ``model`` takes, for an error message."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.Linear):
-            return f": its first layer takes {module.in_features} features per example"
-        if isinstance(module, torch.nn.Conv2d):
-            return f": its first layer takes images with {module.in_channels} channels"
-    return ""
-
-
-def check_data(data, model, device, names=("train", "test")):
-    """Return the tensors of ``data`` on ``device``, checked against each other and ``model``."""
-    if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
-        raise ValueError(f"Invalid data: expected (x_train, y_train[, x_test, y_test]), got "
-                         f"{type(data).__name__} of length {len(data) if hasattr(data, '__len__') else '?'}")
-    dtype = next(model.parameters()).dtype
-    out = []
-    for name, x, y in zip(names, data[::2], data[1::2]):
-        x, y = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x), torch.as_tensor(y)
-        if len(x) == 0:
-            raise ValueError(f"Invalid data: the {name} images are empty, shape {tuple(x.shape)}")
-        if not x.is_floating_point():
-            raise ValueError(f"Invalid data: {name} images have dtype {x.dtype}; scale them to "
-                             "floats first (load_digits does)")
-        if y.ndim != 1 or len(y) != len(x) or y.is_floating_point():
-            raise ValueError(f"Invalid data: {name} labels must be integers of shape ({len(x)},), "
-                             f"got dtype {y.dtype} and shape {tuple(y.shape)}")
-        if not torch.isfinite(x).all():
-            raise ValueError(f"Invalid data: the {name} images contain NaN or infinity")
-        x, y = x.to(device, dtype), y.to(device, torch.int64)
-        num_classes = _probe(model, check_inputs(model, x, f"{name} images")).shape[-1]
-        if y.min() < 0 or y.max() >= num_classes:
-            raise ValueError(f"Invalid data: {name} labels span {y.min().item()}..{y.max().item()}, "
-                             f"the model has {num_classes} classes")
-        out += [x, y]
-    return out
+def _report(on_step, step, lr, model, optimizer, loss, grad_norm):
+    """Call ``on_step`` with the step's record (``train_step`` gives ``loss, grad_norm``)."""
+    on_step(Step(step, loss, lr, grad_norm, model, optimizer))
 
 
 def _evaluate_into(history, step, model, x, y, test):

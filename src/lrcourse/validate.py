@@ -2,6 +2,14 @@
 
 Each check raises ``ValueError`` naming the bad value, in one message shape
 (after ``torch.optim``): ``Invalid learning rate: -0.1``.
+
+Example:
+    >>> check_positive_int(64, "batch_size")
+    64
+    >>> check_positive_int(0, "batch_size")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid batch_size: 0 (expected an integer >= 1)
 """
 
 import math

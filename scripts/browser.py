@@ -1,4 +1,8 @@
-"""Shared pieces of the browser tests: find Chromium, serve a folder on 127.0.0.1."""
+"""Headless Chromium for the browser tests and the scripts: find it, serve a folder on 127.0.0.1.
+
+Imported as ``browser`` by the tests (``pythonpath = ["scripts"]`` in pyproject.toml)
+and by its sibling scripts (``scripts/ensure_chromium.py``, ``scripts/shoot.py``).
+"""
 
 import functools
 import http.server

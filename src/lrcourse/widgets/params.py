@@ -1,0 +1,186 @@
+"""What an explorer's controls set: a number on a log scale, a number on a linear scale, a choice.
+
+Each parameter type carries its own behaviour, so :class:`~lrcourse.widgets.Explorer`
+never asks which type it holds. Every one has
+
+* ``grid``: the values the static twin precomputes a frame for;
+* ``start``: where the controls start (and where ``reset`` returns);
+* ``coerce(value)``: the value, checked (a ``ValueError`` naming it otherwise);
+* ``text(value)``: the value as a control shows it (``fmt``);
+* ``distance(a, b)``: how far apart two values are on the control's scale;
+* ``sample(rng)``: a random value a reader could set, also between grid points;
+* ``control(description, widgets)``: its ipywidgets control.
+
+Example:
+    >>> eta = LogParam(1e-3, 1.0, num=4, label="η")
+    >>> [eta.text(v) for v in eta.grid]
+    ['0.001', '0.01', '0.1', '1']
+    >>> Param(0.0, 0.9, num=4).grid
+    [0.0, 0.3, 0.6, 0.9]
+    >>> Choice(("sgd", "adam")).start
+    'sgd'
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from lrcourse.validate import check_in_range, check_positive_int
+
+_STYLE = {"description_width": "initial"}
+
+
+class Parameter(Protocol):
+    """The interface every parameter type implements (see the module docstring)."""
+
+    label: str
+
+    @property
+    def grid(self) -> list: ...
+    @property
+    def start(self): ...
+    def coerce(self, value): ...
+    def text(self, value) -> str: ...
+    def distance(self, a, b) -> float: ...
+    def sample(self, rng): ...
+    def control(self, description, widgets): ...
+
+
+@dataclass(frozen=True)
+class _Number:
+    """What a log-scale and a linear-scale number share: a range, a grid, a slider.
+
+    ``snap=True`` keeps the live control on the grid too: for figures too slow
+    to compute while a slider moves (training a network), computed once per grid
+    value and cached.
+    """
+
+    low: float
+    high: float
+    num: int = 13
+    default: float | None = None
+    label: str = ""
+    fmt: str = ".3g"
+    snap: bool = False
+
+    @property
+    def start(self):
+        grid = self.grid
+        value = grid[len(grid) // 2] if self.default is None else float(self.default)
+        return min(grid, key=lambda g: self.distance(g, value)) if self.snap else value
+
+    def coerce(self, value):
+        return check_in_range(value, self.label or "value", self.low, self.high, high_open=False)
+
+    def text(self, value):
+        return format(value, self.fmt) if self.fmt else str(value)
+
+    def sample(self, rng):
+        if self.snap:
+            return self.grid[int(rng.integers(self.num))]
+        return self._between(rng)
+
+    def control(self, description, widgets):
+        if self.snap:  # a slider over the grid's labels; ``start`` is on the grid
+            options = [(self.text(v), v) for v in self.grid]
+            return widgets.SelectionSlider(options=options, value=self.start,
+                                           description=description, continuous_update=True,
+                                           style=_STYLE)
+        return self._slider(description, widgets)
+
+    def _check_num(self):
+        check_positive_int(self.num, "num")
+
+
+@dataclass(frozen=True)
+class LogParam(_Number):
+    """A positive number explored on a log scale (η, a decay rate, ...): a geometric grid."""
+
+    def __post_init__(self):
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and 0 < self.low < self.high):
+            raise ValueError(f"Invalid range: low={self.low}, high={self.high} (need 0 < low < high)")
+        self._check_num()
+
+    @property
+    def grid(self):
+        return [float(v) for v in np.geomspace(self.low, self.high, self.num)]
+
+    def distance(self, a, b):
+        return abs(math.log(a) - math.log(b))
+
+    def _between(self, rng):
+        return float(np.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+
+    def _slider(self, description, widgets):
+        lo, hi = math.log10(self.low), math.log10(self.high)
+        return widgets.FloatLogSlider(value=self.start, base=10, min=lo, max=hi,
+                                      step=(hi - lo) / 200, description=description,
+                                      readout_format=self.fmt, continuous_update=True,
+                                      style=_STYLE)
+
+
+@dataclass(frozen=True)
+class Param(_Number):
+    """A real number explored on a linear scale (momentum γ, a fraction, ...): an even grid."""
+
+    def __post_init__(self):
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"Invalid range: low={self.low}, high={self.high} (need low < high)")
+        self._check_num()
+
+    @property
+    def grid(self):
+        return [float(v) for v in np.linspace(self.low, self.high, self.num)]
+
+    def distance(self, a, b):
+        return abs(a - b)
+
+    def _between(self, rng):
+        return float(rng.uniform(self.low, self.high))
+
+    def _slider(self, description, widgets):
+        return widgets.FloatSlider(value=self.start, min=self.low, max=self.high,
+                                   step=(self.high - self.low) / 200, description=description,
+                                   readout_format=self.fmt, continuous_update=True, style=_STYLE)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few named options (an optimizer, a schedule): toggle buttons."""
+
+    options: tuple = field(default_factory=tuple)
+    default: object = None
+    label: str = ""
+    fmt: str = ""
+
+    def __post_init__(self):
+        if len(self.options) == 0:
+            raise ValueError("Invalid options: empty")
+
+    @property
+    def grid(self):
+        return list(self.options)
+
+    @property
+    def start(self):
+        return self.options[0] if self.default is None else self.default
+
+    def coerce(self, value):
+        if value not in self.options:
+            raise ValueError(f"Invalid {self.label or 'choice'}: {value!r}")
+        return value
+
+    def text(self, value):
+        return format(value, self.fmt) if self.fmt else str(value)
+
+    def distance(self, a, b):
+        return 0.0 if a == b else 1.0
+
+    def sample(self, rng):
+        return self.options[int(rng.integers(len(self.options)))]
+
+    def control(self, description, widgets):
+        return widgets.ToggleButtons(options=list(self.options), value=self.start,
+                                     description=description, style=_STYLE)
