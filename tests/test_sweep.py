@@ -59,7 +59,7 @@ def test_sweep_bad_input(data):
     with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
         sweep([-0.1], mlp, data)
     with pytest.raises(ValueError, match="Invalid make_model"):
-        sweep([0.1], mlp(), data)
+        sweep([0.1], "mlp", data)
     with pytest.raises(ValueError, match="Invalid data"):
         sweep([0.1], mlp, data[:2])
     with pytest.raises(ValueError, match="at least one"):
