@@ -129,8 +129,10 @@ def momentum(lr, momentum=0.9, *, dampening=0.0, nesterov=False, weight_decay=0.
         θ ← θ − η v
 
     with γ = ``momentum`` and τ = ``dampening``; with ``nesterov=True`` the
-    step uses the look-ahead g + γ v instead of v (Nesterov 1983, in the form
-    of Sutskever et al. 2013; torch's ``nesterov=True``).
+    step uses g + γ v instead of v (torch's ``nesterov=True``): Nesterov's
+    method (1983) in the rewriting of Bengio et al. 2013, which tracks the
+    look-ahead point of Sutskever et al. 2013 (whose form takes the gradient
+    at θ + γu) so that only gradients at the stored weights are needed.
 
     Note on the convention. Sutskever et al. (2013) and most textbooks write
     v ← γ v − η g, θ ← θ + v: there the velocity carries η, here it does not.
@@ -149,7 +151,8 @@ def momentum(lr, momentum=0.9, *, dampening=0.0, nesterov=False, weight_decay=0.
     iteration methods", 1964. Y. Nesterov, "A method of solving a convex
     programming problem with convergence rate O(1/k²)", 1983. I. Sutskever et
     al., "On the importance of initialization and momentum in deep learning",
-    ICML 2013.
+    ICML 2013. Y. Bengio, N. Boulanger-Lewandowski, R. Pascanu, "Advances in
+    optimizing recurrent networks", ICASSP 2013.
     """
     lr = as_schedule(lr)
     gamma = check_in_range(momentum, "momentum", 0, 1)
@@ -184,7 +187,7 @@ heavy_ball = momentum  # the same method under its other name
 def nesterov(lr, momentum=0.9, *, weight_decay=0.0):
     """Nesterov momentum as torch's ``SGD(nesterov=True)``: v ← γ v + g, θ ← θ − η (g + γ v).
 
-    See :func:`momentum` for the convention (Nesterov 1983; Sutskever et al. 2013).
+    See :func:`momentum` for the convention (Nesterov 1983; Bengio et al. 2013).
 
     Example: the first step is η (1 + γ) g, since v = g then::
 
