@@ -59,7 +59,7 @@ def test_restores_the_weights_and_mode(data):
 
 def test_stops_when_the_loss_blows_up(data):
     result = lr_range_test(mlp(), data, start_lr=1e-3, end_lr=1e4, num_steps=100)
-    i = result.stopped_at
+    i = result.diverged_at
     assert i is not None and len(result.lrs) == len(result.losses) == len(result.smoothed) == i + 1
     assert (not math.isfinite(result.losses[i])
             or result.smoothed[i] > 5 * np.nanmin(result.smoothed[:i]))

@@ -30,7 +30,7 @@ def test_a_good_lr_learns(data):
     assert history.test_acc[0] < 0.2 and history.test_acc[-1] > 0.6  # chance is 0.1
     assert history.diverged_at is None and not history.diverged
     steps = 2 * math.ceil(2000 / 64)
-    assert len(history.loss) == len(history.lr) == steps and set(history.lr) == {0.1}
+    assert len(history.losses) == len(history.lrs) == steps and set(history.lrs) == {0.1}
     assert history.eval_step == [0, steps // 2, steps]  # init, after each epoch
     assert len(history.train_acc) == len(history.test_acc) == len(history.test_loss) == 3
     assert history.seconds > 0
@@ -40,28 +40,28 @@ def test_same_seed_same_numbers(data):
     a = train(mlp(seed=1), data, lr=0.1, momentum=0.9, seed=5)
     b = train(mlp(seed=1), data, lr=0.1, momentum=0.9, seed=5)
     c = train(mlp(seed=1), data, lr=0.1, momentum=0.9, seed=6)  # other batch order
-    assert a.loss == b.loss and a.test_acc == b.test_acc and a.train_acc == b.train_acc
-    assert a.loss != c.loss
+    assert a.losses == b.losses and a.test_acc == b.test_acc and a.train_acc == b.train_acc
+    assert a.losses != c.losses
 
 
 def test_divergence_stops_at_a_step_without_raising(data):
     history = train(mlp(), data, lr=1000.0, num_epochs=3)
     step = history.diverged_at
     assert step is not None and history.diverged
-    assert len(history.loss) == step + 1  # nothing after the blow-up
-    assert not math.isfinite(history.loss[-1]) or history.loss[-1] > 1e6
-    assert all(loss <= 1e6 for loss in history.loss[:-1])
+    assert len(history.losses) == step + 1  # nothing after the blow-up
+    assert not math.isfinite(history.losses[-1]) or history.losses[-1] > 1e6
+    assert all(loss <= 1e6 for loss in history.losses[:-1])
     assert history.eval_step[-1] == step  # the final evaluation is of the model as it stopped
-    print(f"\nη = 1000 diverged at step {step}: losses {history.loss}")
+    print(f"\nη = 1000 diverged at step {step}: losses {history.losses}")
     lower = train(mlp(), data, lr=30.0, max_loss=4.0)  # a stricter max_loss stops earlier
-    assert lower.diverged and lower.loss[-1] > 4.0
+    assert lower.diverged and lower.losses[-1] > 4.0
 
 
 def test_schedule_sets_lr_each_step(data):
-    history = train(mlp(), data, schedule=lambda step: 0.2 / (1 + step), num_epochs=1)
-    assert history.lr == pytest.approx([0.2 / (1 + t) for t in range(len(history.lr))])
-    zero_at_end = train(mlp(), data, schedule=lambda step: max(0.0, 0.1 - 0.01 * step))
-    assert zero_at_end.lr[-1] == 0.0
+    history = train(mlp(), data, lr=lambda step: 0.2 / (1 + step), num_epochs=1)
+    assert history.lrs == pytest.approx([0.2 / (1 + t) for t in range(len(history.lrs))])
+    zero_at_end = train(mlp(), data, lr=lambda step: max(0.0, 0.1 - 0.01 * step))
+    assert zero_at_end.lrs[-1] == 0.0
 
 
 def test_other_optimizers_and_factories_and_numpy_data(data):
@@ -121,22 +121,22 @@ def test_cuda_learns_like_the_cpu(data):
     cpu = train(mlp(), data, lr=0.1, num_epochs=1)
     gpu = train(mlp(), data, lr=0.1, num_epochs=1, device="cuda")
     assert gpu.test_acc[-1] > 0.6
-    assert np.allclose(gpu.loss, cpu.loss, rtol=1e-3, atol=1e-4)  # same init, same batches
+    assert np.allclose(gpu.losses, cpu.losses, rtol=1e-3, atol=1e-4)  # same init, same batches
 
 
 def test_grad_norms_are_recorded_per_step(data):
     model = mlp(seed=4)
     history = train(model, data, lr=0.1, seed=2)
-    assert len(history.grad_norm) == len(history.loss) and all(g > 0 for g in history.grad_norm)
+    assert len(history.grad_norms) == len(history.losses) and all(g > 0 for g in history.grad_norms)
     # the first step's norm, by hand: the same init, the first mini-batch of the same order
     fresh = mlp(seed=4)
     idx = next(minibatches(len(data[0]), 64, seed=2))
     torch.nn.functional.cross_entropy(fresh(data[0][idx]), data[1][idx]).backward()
     by_hand = torch.cat([p.grad.ravel() for p in fresh.parameters()]).norm().item()
-    assert history.grad_norm[0] == pytest.approx(by_hand, rel=1e-5)
+    assert history.grad_norms[0] == pytest.approx(by_hand, rel=1e-5)
     blown = train(mlp(), data, lr=1000.0)
-    assert len(blown.grad_norm) == len(blown.loss) and math.isnan(blown.grad_norm[-1])
-    assert all(math.isfinite(g) for g in blown.grad_norm[:-1])
+    assert len(blown.grad_norms) == len(blown.losses) and math.isnan(blown.grad_norms[-1])
+    assert all(math.isfinite(g) for g in blown.grad_norms[:-1])
 
 
 def test_on_step_sees_each_step_before_its_update(data):
@@ -149,16 +149,16 @@ def test_on_step_sees_each_step_before_its_update(data):
 
     model = mlp(seed=1)
     w0 = model[1].weight.detach().clone()
-    history = train(model, data, schedule=lambda t: 0.1 / (1 + t), seed=3, on_step=watch)
-    assert [s.step for s in steps] == list(range(len(history.loss)))
-    assert [s.lr for s in steps] == history.lr and [s.loss for s in steps] == history.loss
-    assert [s.grad_norm for s in steps] == history.grad_norm
-    assert all(f <= g for f, g in zip(first_layer, history.grad_norm))  # a part of the whole
+    history = train(model, data, lr=lambda t: 0.1 / (1 + t), seed=3, on_step=watch)
+    assert [s.step for s in steps] == list(range(len(history.losses)))
+    assert [s.lr for s in steps] == history.lrs and [s.loss for s in steps] == history.losses
+    assert [s.grad_norm for s in steps] == history.grad_norms
+    assert all(f <= g for f, g in zip(first_layer, history.grad_norms))  # a part of the whole
     assert torch.equal(w_seen[0], w0)  # step 0 sees the initial weights w_0 ...
     assert not torch.equal(w_seen[1], w0)  # ... step 1 those after one update
     assert all(s.model is model and isinstance(s.optimizer, torch.optim.SGD) for s in steps)
-    same = train(mlp(seed=1), data, schedule=lambda t: 0.1 / (1 + t), seed=3)
-    assert same.loss == history.loss  # watching changes nothing
+    same = train(mlp(seed=1), data, lr=lambda t: 0.1 / (1 + t), seed=3)
+    assert same.losses == history.losses  # watching changes nothing
 
 
 def test_on_step_is_not_called_at_the_step_that_diverged(data):
@@ -172,10 +172,10 @@ def test_describe_says_how_the_run_ended(data):
     assert blown.describe() == f"diverged at step {blown.diverged_at} (η = 1e+03)"
     good = train(mlp(), data, lr=0.1)
     assert good.describe() == (
-        f"{len(good.loss)} steps at η = 0.1: last mini-batch loss {good.loss[-1]:.3g}, "
+        f"{len(good.losses)} steps at η = 0.1: last mini-batch loss {good.losses[-1]:.3g}, "
         f"test loss {good.test_loss[-1]:.3g}, test accuracy {good.test_acc[-1]:.1%}")
-    no_test = train(mlp(), data[:2], schedule=lambda t: 0.2 / (1 + t))
-    assert no_test.describe().startswith(f"{len(no_test.loss)} steps at η = 0.2 … ")
+    no_test = train(mlp(), data[:2], lr=lambda t: 0.2 / (1 + t))
+    assert no_test.describe().startswith(f"{len(no_test.losses)} steps at η = 0.2 … ")
     assert "test" not in no_test.describe()
 
 
@@ -198,9 +198,8 @@ GOOD = load_digits(n_train=64, n_test=10)
 @pytest.mark.parametrize("kwargs, shown", [
     ({"lr": 0}, "learning rate: 0"), ({"lr": -0.1}, "learning rate: -0.1"),
     ({"lr": math.nan}, "learning rate: nan"), ({"lr": math.inf}, "learning rate: inf"),
-    ({"lr": "0.1"}, "learning rate: '0.1'"), ({}, "lr=None"),
-    ({"lr": 0.1, "schedule": lambda t: 0.1}, "not both"),
-    ({"schedule": lambda t: -0.1}, "-0.1 from schedule"), ({"schedule": 0.1}, "schedule: 0.1"),
+    ({"lr": "0.1"}, "learning rate: '0.1'"), ({"lr": None}, "learning rate: None"),
+    ({"lr": lambda t: -0.1}, "-0.1 from schedule(0)"),
     ({"lr": 0.1, "num_epochs": 0}, "num_epochs: 0"), ({"lr": 0.1, "num_epochs": -1}, "-1"),
     ({"lr": 0.1, "num_epochs": 1.5}, "num_epochs: 1.5"),
     ({"lr": 0.1, "batch_size": 0}, "batch_size: 0"), ({"lr": 0.1, "eval_every": 0}, "eval_every"),
@@ -210,8 +209,8 @@ GOOD = load_digits(n_train=64, n_test=10)
     ({"lr": 0.1, "max_loss": -1}, "max_loss: -1 (expected a number > 0, inf allowed)"),
     ({"lr": 0.1, "max_loss": math.nan}, "max_loss: nan"), ({"lr": 0.1, "max_loss": "1"}, "'1'"),
     ({"lr": -0.1}, "learning rate: -0.1 (expected a finite number > 0)"),
-    ({"schedule": lambda t: math.nan}, "nan from schedule(0)"),
-    ({"schedule": lambda t: 0.1 if t < 5 else -0.1, "batch_size": 8},
+    ({"lr": lambda t: math.nan}, "nan from schedule(0)"),
+    ({"lr": lambda t: 0.1 if t < 5 else -0.1, "batch_size": 8},
      "-0.1 from schedule(5) (the schedule"),
     ({"lr": 0.1, "device": "gpu"}, "'gpu'"),
     ({"lr": 0.1, "seed": "zero"}, "seed: 'zero'"), ({"lr": 0.1, "seed": -1}, "seed: -1"),

@@ -60,7 +60,7 @@ class RangeTest:
     smoothed: np.ndarray
     suggestion_steepest: float
     suggestion_min_over_10: float
-    stopped_at: int | None  # step at which the smoothed loss blew up; None: full sweep
+    diverged_at: int | None  # step at which the smoothed loss blew up; None: full sweep
 
     def plot(self, ax=None):
         """Loss against η (log scale), raw and smoothed, with both suggestions marked."""
@@ -117,10 +117,10 @@ def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optim
         model.train(was_training)
 
     smoothed = smoothen(losses, smooth)
-    stopped_at = len(losses) - 1 if len(losses) < num_steps else None
+    diverged_at = len(losses) - 1 if len(losses) < num_steps else None
     lrs = lrs[:len(losses)]
     steepest, min_over_10 = suggestions(lrs, smoothed, skip_start, skip_end)
-    return RangeTest(lrs, losses, smoothed, steepest, min_over_10, stopped_at)
+    return RangeTest(lrs, losses, smoothed, steepest, min_over_10, diverged_at)
 
 
 def smoothen(losses, smooth):

@@ -6,7 +6,7 @@ for plain SGD that is
 
     w_{t+1} = w_t − η_t ∇L_B(w_t),
 
-where η_t is ``lr``, or ``schedule(t)`` when a schedule is given (set in the
+where η_t is ``lr``, or ``lr(t)`` when ``lr`` is a schedule (set in the
 optimizer's ``param_group['lr']`` before each step, the way
 ``torch.optim.lr_scheduler`` does it).
 
@@ -61,16 +61,17 @@ __all__ = ["OPTIMIZERS", "WITH_MOMENTUM", "History", "Step", "available_devices"
 
 @dataclass
 class History:
-    """What happened during ``train``: per step (``loss``, ``lr``, ``grad_norm``) and per evaluation.
+    """What happened during ``train``: per step (``losses``, ``lrs``, ``grad_norms``, the names
+    ``lrcourse.descent.Trace`` uses) and per evaluation.
 
     Example:
-        >>> History(loss=[2.3, 7e6], lr=[3.0, 3.0], diverged_at=1).describe()
+        >>> History(losses=[2.3, 7e6], lrs=[3.0, 3.0], diverged_at=1).describe()
         'diverged at step 1 (η = 3)'
     """
 
-    loss: list = field(default_factory=list)        # mini-batch loss at each step, before its update
-    lr: list = field(default_factory=list)          # η used at each step
-    grad_norm: list = field(default_factory=list)   # ‖∇L_B(w_t)‖ at each step (nan where it diverged)
+    losses: list = field(default_factory=list)      # mini-batch loss at each step, before its update
+    lrs: list = field(default_factory=list)         # η used at each step
+    grad_norms: list = field(default_factory=list)  # ‖∇L_B(w_t)‖ at each step (nan where it diverged)
     eval_step: list = field(default_factory=list)   # steps done when each evaluation ran (0 = init)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)    # empty when data has no test split
@@ -85,19 +86,19 @@ class History:
     def describe(self):
         """How the run ended, in one line: where it diverged, or where it got to.
 
-        >>> History(loss=[2.3, 0.41], lr=[0.1, 0.1], test_loss=[2.3, 0.35],
+        >>> History(losses=[2.3, 0.41], lrs=[0.1, 0.1], test_loss=[2.3, 0.35],
         ...         test_acc=[0.1, 0.9]).describe()
         '2 steps at η = 0.1: last mini-batch loss 0.41, test loss 0.35, test accuracy 90.0%'
-        >>> History(loss=[2.3, 1.1, 0.7], lr=[0.2, 0.1, 0.05]).describe()
+        >>> History(losses=[2.3, 1.1, 0.7], lrs=[0.2, 0.1, 0.05]).describe()
         '3 steps at η = 0.2 … 0.05: last mini-batch loss 0.7'
         """
         if self.diverged:
-            return f"diverged at step {self.diverged_at} (η = {self.lr[self.diverged_at]:.3g})"
-        if not self.loss:
+            return f"diverged at step {self.diverged_at} (η = {self.lrs[self.diverged_at]:.3g})"
+        if not self.losses:
             return "no step taken"
-        lrs = f"{self.lr[0]:.3g}" if min(self.lr) == max(self.lr) else (
-            f"{self.lr[0]:.3g} … {self.lr[-1]:.3g}")
-        text = f"{len(self.loss)} steps at η = {lrs}: last mini-batch loss {self.loss[-1]:.3g}"
+        lrs = f"{self.lrs[0]:.3g}" if min(self.lrs) == max(self.lrs) else (
+            f"{self.lrs[0]:.3g} … {self.lrs[-1]:.3g}")
+        text = f"{len(self.losses)} steps at η = {lrs}: last mini-batch loss {self.losses[-1]:.3g}"
         if self.test_loss:
             text += f", test loss {self.test_loss[-1]:.3g}, test accuracy {self.test_acc[-1]:.1%}"
         return text
@@ -115,7 +116,7 @@ class Step:
     optimizer: torch.optim.Optimizer
 
 
-def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0, num_epochs=1,
+def train(model, data, *, optimizer="sgd", lr, momentum=0.0, num_epochs=1,
           batch_size=64, seed=None, device="cpu", max_loss=1e6, eval_every=None, progress=None,
           on_step=None):
     """Train ``model`` in place on ``data`` and return its ``History``.
@@ -128,9 +129,9 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
         optimizer: ``"sgd"``, ``"adam"``, ``"adagrad"``, ``"rmsprop"``,
             ``"adadelta"``, or a factory ``f(params, lr=...) -> torch.optim.Optimizer``
             (e.g. ``functools.partial(torch.optim.Adam, betas=(0.9, 0.99))``).
-        lr: the learning rate η > 0. Give ``lr`` or ``schedule``, not both.
-        schedule: a function ``step -> η`` (steps count from 0), e.g. from
-            ``lrcourse.schedules``; it may reach 0 but never go negative.
+        lr: the learning rate: a float η > 0, or a schedule, a function ``step -> η``
+            (steps count from 0, e.g. from ``lrcourse.schedules``) that may reach 0
+            but never goes negative; as for the numpy optimizers.
         momentum: γ in [0, 1) for ``"sgd"`` and ``"rmsprop"`` (torch's
             convention: v ← γ v + g, w ← w − η v).
         num_epochs, batch_size: passes over the training set; mini-batch size
@@ -160,15 +161,12 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
         >>> net, first = mlp(), []
         >>> history = train(net, load_digits(n_train=640, n_test=10), lr=0.1,
         ...                 on_step=lambda s: first.append(s.model[1].weight.grad.norm().item()))
-        >>> len(first) == len(history.grad_norm) == 10 and first[0] < history.grad_norm[0]
+        >>> len(first) == len(history.grad_norms) == 10 and first[0] < history.grad_norms[0]
         True
     """
-    if (lr is None) == (schedule is None):
-        raise ValueError(f"Invalid learning rate: {lr=}, {schedule=} (give lr or schedule, not both)")
-    if schedule is not None and not callable(schedule):
-        raise ValueError(f"Invalid schedule: {schedule!r} (expected a function step -> lr)")
     if on_step is not None and not callable(on_step):
         raise ValueError(f"Invalid on_step: {on_step!r} (expected a function of a Step)")
+    schedule = lr if callable(lr) else None
     if schedule is None:
         lr = check_positive(lr, "learning rate")  # torch optimizers refuse η < 0
     else:
@@ -201,9 +199,9 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
                                                                   model, opt)
         loss, grad_norm = train_step(model, opt, x[idx], y[idx], lr, stop=blown_up,
                                      before_update=report)
-        history.loss.append(loss)
-        history.lr.append(lr)
-        history.grad_norm.append(math.nan if grad_norm is None else grad_norm)
+        history.losses.append(loss)
+        history.lrs.append(lr)
+        history.grad_norms.append(math.nan if grad_norm is None else grad_norm)
         if grad_norm is None:
             history.diverged_at = step  # stopped before this update: the weights are already lost
             break
@@ -211,7 +209,7 @@ def train(model, data, *, optimizer="sgd", lr=None, schedule=None, momentum=0.0,
         if (step + 1) % eval_every == 0 and step + 1 < num_steps:
             _evaluate_into(history, step + 1, model, x, y, test)
     bar.close()
-    num_updates = len(history.loss) - (1 if history.diverged else 0)
+    num_updates = len(history.losses) - (1 if history.diverged else 0)
     _evaluate_into(history, num_updates, model, x, y, test)
     history.seconds = time.perf_counter() - start
     return history
