@@ -1,4 +1,4 @@
-"""Three adjustments of the build, specific to this course.
+"""Four adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -12,6 +12,10 @@
    Jupyter Book adds, sphinx-multitoc-numbering, does not say. It only replaces
    the section numbering that runs in the main process after all documents are
    read, so parallel reading is safe, and this says so for it.
+4. No widget state. myst-nb embeds the live widgets' state (JSON) in every
+   page whose notebook made a widget; the site shows the explorers' static
+   twins instead and loads no widget manager (``nb_ipywidgets_js: {}``), so
+   that state is dead weight, dropped here.
 """
 
 from pathlib import PurePosixPath
@@ -36,11 +40,15 @@ def _is_thebe(asset):
     return "thebe" in name or "THEBE_JS_URL" in body
 
 
+def _is_widget_state(asset):
+    return getattr(asset, "attributes", {}).get("type") == "application/vnd.jupyter.widget-state+json"
+
+
 def _on_page(app, pagename, templatename, context, doctree):
     _retarget_launch_buttons(context, pagename)
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key] = [a for a in context[key] if not _is_thebe(a)]
+            context[key] = [a for a in context[key] if not (_is_thebe(a) or _is_widget_state(a))]
 
 
 def _allow_parallel_read(app):
