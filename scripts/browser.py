@@ -62,3 +62,45 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+# Chrome DevTools' "Slow 4G" preset: 562.5 ms latency, 1.44 Mbit/s down, 675 kbit/s up
+# (the preset applies these numbers as they are; bytes per second below).
+SLOW_4G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8,
+           "uploadThroughput": 675e3 / 8}
+
+
+def page_weight(browser, url, *, slow=False, viewport=(1280, 900)):
+    """Load ``url`` in a fresh context (a first visit: empty cache); return what it cost.
+
+    Returns ``{"bytes": total, "files": {url: bytes}, "seconds": load time}``: every
+    response body (uncompressed, as a plain static server sends it) until the network
+    is idle, and the time to the ``load`` event, under ``SLOW_4G`` when ``slow``.
+    """
+    import time
+
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    tab = context.new_page()
+    files = {}
+
+    def done(request):
+        response = request.response()
+        if response is not None:
+            try:
+                files[request.url] = len(response.body())
+            except Exception:  # a redirect or an aborted request has no body
+                files.setdefault(request.url, 0)
+
+    tab.on("requestfinished", done)
+    if slow:
+        cdp = context.new_cdp_session(tab)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", SLOW_4G)
+    try:
+        start = time.perf_counter()
+        tab.goto(url, wait_until="load", timeout=300_000)
+        seconds = time.perf_counter() - start
+        tab.wait_for_load_state("networkidle", timeout=300_000)
+        return {"bytes": sum(files.values()), "files": dict(files), "seconds": seconds}
+    finally:
+        context.close()

@@ -1,4 +1,4 @@
-"""Four adjustments of the build, specific to this course.
+"""Five adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -16,9 +16,16 @@
    page whose notebook made a widget; the site shows the explorers' static
    twins instead and loads no widget manager (``nb_ipywidgets_js: {}``), so
    that state is dead weight, dropped here.
+5. No Font Awesome script. The theme draws its icons with Font Awesome's web
+   fonts (in its CSS) and also loads fontawesome.js (1.5 MB), which exists so
+   that sites can add custom SVG icons; the course adds none, so the copy in
+   the built site is replaced by an empty script (the icons are unchanged).
 """
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+
+EMPTY_FONTAWESOME = ("/* lrcourse: the theme's icons come from Font Awesome's web fonts (its CSS); "
+                     "this script, for custom SVG icons, is not needed (book/_ext/course_site.py). */\n")
 
 
 def _retarget_launch_buttons(context, pagename):
@@ -57,8 +64,18 @@ def _allow_parallel_read(app):
         ext.parallel_read_safe = True
 
 
+def _drop_fontawesome_js(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    scripts = Path(app.outdir, "_static", "scripts")
+    if (scripts / "fontawesome.js").exists():
+        (scripts / "fontawesome.js").write_text(EMPTY_FONTAWESOME, encoding="utf-8")
+        (scripts / "fontawesome.js.map").unlink(missing_ok=True)
+
+
 def setup(app):
     app.connect("builder-inited", _allow_parallel_read)
+    app.connect("build-finished", _drop_fontawesome_js)
     # After sphinx-book-theme adds its buttons (priority 501).
     app.connect("html-page-context", _on_page, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
