@@ -52,9 +52,12 @@ lab: setup
 sync: setup
 	$(BIN)/jupytext --sync $$(grep -l '^kernelspec:' book/*.md)
 
-## Latency of every explorer, live in a kernel (median and 95th percentile).
+## Latency of every explorer, live in a kernel (median and 95th percentile); then, if the
+## site is built (make book), each page's first-visit weight and slow-4G load time.
 bench: setup
 	$(BIN)/python scripts/bench_widgets.py
+	if [ -f _build/html/index.html ]; then $(BIN)/python scripts/bench_pages.py; \
+	  else echo "(no built site: make book, then make bench, to see page weights)"; fi
 
 ## Every chapter under seeds 0-4 and with two threads: a table of chapter × run (pass, or the failed claim).
 robustness: setup
