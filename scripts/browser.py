@@ -79,6 +79,8 @@ def page_weight(browser, url, *, slow=False, viewport=(1280, 900)):
     """
     import time
 
+    from playwright.sync_api import Error as PlaywrightError
+
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     tab = context.new_page()
     files = {}
@@ -88,7 +90,7 @@ def page_weight(browser, url, *, slow=False, viewport=(1280, 900)):
         if response is not None:
             try:
                 files[request.url] = len(response.body())
-            except Exception:  # a redirect or an aborted request has no body
+            except PlaywrightError:  # a redirect or an aborted request has no body
                 files.setdefault(request.url, 0)
 
     tab.on("requestfinished", done)

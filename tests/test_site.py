@@ -130,14 +130,16 @@ def test_explorers_move_without_a_kernel(site, page):
             root = tab.locator(".lr-explorer").nth(i)
             img = root.locator("img")
             start = img.get_attribute("src")
-            inputs = root.locator("input[type=range]")
-            for k in range(inputs.count()):
+            controls = root.locator("[data-k]")  # range inputs (numbers), selects (choices)
+            for k in range(controls.count()):
                 before = img.get_attribute("src")
-                top = int(inputs.nth(k).get_attribute("max"))
-                now = int(inputs.nth(k).input_value())
+                top = controls.nth(k).evaluate(
+                    "el => el.type === 'range' ? +el.max : el.options.length - 1")
+                now = int(controls.nth(k).input_value())
                 target = 0 if now != 0 else top
-                inputs.nth(k).evaluate(
-                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", target)
+                controls.nth(k).evaluate(
+                    "(el, v) => { el.value = String(v); el.dispatchEvent("
+                    "new Event(el.type === 'range' ? 'input' : 'change')); }", target)
                 assert img.get_attribute("src") != before, f"{page}: explorer {i} input {k} inert"
             root.locator("button[data-reset]").click()
             assert img.get_attribute("src") == start, f"{page}: explorer {i} reset did not reset"

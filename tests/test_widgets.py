@@ -19,6 +19,7 @@ from lrcourse.widgets import (
     Parameter,
     chapter_name,
     check_explorers,
+    loss_panel,
     path_explorer,
 )
 
@@ -225,7 +226,7 @@ def test_twin_script_is_package_data_and_inlined():
 def test_twin_moves_and_resets_in_a_browser(tmp_path, chromium_path):
     from browser import chromium, serve
 
-    e = explorer(lr=LogParam(0.01, 1.0, num=5, default=0.1), kind=Choice(("gd", "sign")))
+    e = explorer(lr=LogParam(0.01, 1.0, num=5, default=0.1, label="η"), kind=Choice(("gd", "sign")))
     (tmp_path / "index.html").write_text(f"<!doctype html><meta charset=utf-8>{e.static_html()}",
                                          encoding="utf-8")
     with serve(tmp_path) as base, chromium() as browser:
@@ -233,19 +234,26 @@ def test_twin_moves_and_resets_in_a_browser(tmp_path, chromium_path):
         errors = []
         tab.on("pageerror", lambda err: errors.append(str(err)))
         tab.goto(f"{base}/index.html")
-        img, inputs = tab.locator(".lr-explorer img"), tab.locator("input[type=range]")
-        start = img.get_attribute("src")
+        img, controls = tab.locator(".lr-explorer img"), tab.locator("[data-k]")
+        assert tab.locator("input[type=range]").count() == 1 and tab.locator("select").count() == 1
+        start, start_alt = img.get_attribute("src"), img.get_attribute("alt")
+        assert start_alt.endswith("(η = 0.1, kind = gd)"), start_alt  # the default, on the grid
         seen = {start}
         for k, value in ((0, 4), (1, 1), (0, 0)):
-            inputs.nth(k).evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
-                                   value)
+            controls.nth(k).evaluate("(el, v) => { el.value = String(v);"
+                                     " el.dispatchEvent(new Event(el.type === 'range' ? 'input'"
+                                     " : 'change')); }", value)
             seen.add(img.get_attribute("src"))
         # lr index 0, kind index 1: frame 0 * 2 + 1 in C order, as Explorer.frames holds them
         assert img.get_attribute("src").endswith(base64.b64encode(e.frames[1]).decode())
         assert len(seen) == 4
         assert tab.locator("output").nth(0).text_content() == "0.01"
+        slider = tab.locator("input[type=range]")
+        assert slider.get_attribute("aria-valuetext") == "η = 0.01"  # a value, not a step number
+        assert img.get_attribute("alt").endswith("(η = 0.01, kind = sign)")  # follows the frame
         tab.locator("button[data-reset]").click()
-        assert img.get_attribute("src") == start and not errors
+        assert img.get_attribute("src") == start and img.get_attribute("alt") == start_alt
+        assert not errors
 
 
 # -- the path explorer -------------------------------------------------------------------
@@ -293,6 +301,20 @@ def test_path_explorer_takes_a_panel_and_a_status():
                             status=lambda trace, lr, gamma: f"{trace.num_steps} steps, γ = {gamma}")
     assert len(calls) == len(e.frames) + 1 == 9  # each frame, then the starting values
     assert e.fig.texts[0].get_text() == "60 steps, γ = 0.5"
+
+
+def test_path_explorer_styles_contours_path_widths_and_curve():
+    e = small_path_explorer(cmap="Greys", path_style={"ms": 1.5, "lw": 0.6, "color": "C0"},
+                            width_ratios=(1, 1),
+                            panel=loss_panel(ylim=(1e-8, 1e4), marker=".", ms=3))
+    left, right = e.fig.axes
+    path = left.lines[-1]
+    assert (path.get_markersize(), path.get_linewidth(), path.get_color()) == (1.5, 0.6, "C0")
+    assert left.collections[0].get_cmap().name == "Greys"
+    assert left.get_position().width == pytest.approx(right.get_position().width, rel=0.15)
+    curve = right.lines[0]
+    assert (curve.get_marker(), curve.get_markersize(), curve.get_color()) == (".", 3, "C3")
+    assert right.get_ylim() == pytest.approx((1e-8, 1e4))
 
 
 def test_path_explorer_passes_check_explorers_and_refuses_a_bad_start(monkeypatch):

@@ -165,32 +165,30 @@ class Explorer:
     # -- the static twin (no kernel) -------------------------------------------------
 
     def static_html(self):
-        """Plain HTML: range inputs over the grids, switching precomputed frames (``twin.js``)."""
+        """Plain HTML: a control per parameter over its grid, switching precomputed frames (``twin.js``)."""
         uid = "lrx-" + hashlib.sha1(b"".join(self.frames)).hexdigest()[:10]
-        names = list(self.params)
         shape = [len(p.grid) for p in self.params.values()]
         start = [min(range(len(p.grid)), key=lambda i: p.distance(p.grid[i], self.values[n]))
                  for n, p in self.params.items()]
         controls = []
         for k, (name, p) in enumerate(self.params.items()):
-            desc = html.escape(p.label or name)
             labels = [p.text(v) for v in p.grid]
             controls.append(
-                f'<label style="margin-right:1em">{desc} '
-                f'<input type="range" min="0" max="{len(labels) - 1}" step="1" value="{start[k]}" '
-                f'data-k="{k}" aria-label="{desc}" data-lm-suppress-shortcuts="true" '
-                f'style="vertical-align:middle"> '
-                f'<output style="font-family:monospace">{html.escape(labels[start[k]])}</output>'
+                f'<label style="margin-right:1em">{html.escape(p.label or name)} '
+                f"{p.twin_control(k, p.label or name, labels, start[k])}"
                 f"<script type=\"application/json\">{json.dumps(labels)}</script></label>"
             )
         frames = [base64.b64encode(f).decode() for f in self.frames]
         first = int(np.ravel_multi_index(start, shape))
-        alt = html.escape(self.title or "figure for " + ", ".join(names))
+        what = self.title or "figure for " + ", ".join(p.label or n for n, p in self.params.items())
+        shown = ", ".join(f"{p.label or n} = {p.text(p.grid[i])}"
+                          for (n, p), i in zip(self.params.items(), start))
         return (
             f'<div class="lr-explorer" id="{uid}" data-shape="{json.dumps(shape)}" '
-            f'data-start="{json.dumps(start)}">\n'
+            f'data-start="{json.dumps(start)}" data-alt="{html.escape(what)}">\n'
             f"<div>{''.join(controls)}<button type=\"button\" data-reset=\"1\">reset</button></div>\n"
-            f'<img alt="{alt}" style="max-width:100%" src="data:image/png;base64,{frames[first]}">\n'
+            f'<img alt="{html.escape(f"{what} ({shown})")}" style="max-width:100%" '
+            f'src="data:image/png;base64,{frames[first]}">\n'
             f'<script type="application/json" class="lrx-frames">{json.dumps(frames)}</script>\n'
             f"<script>(function () {{\n{_twin_js()}"
             f'explorerTwin(document.getElementById("{uid}"));\n}})();</script>\n</div>'

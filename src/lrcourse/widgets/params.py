@@ -3,24 +3,30 @@
 Each parameter type carries its own behaviour, so :class:`~lrcourse.widgets.Explorer`
 never asks which type it holds. Every one has
 
-* ``grid``: the values the static twin precomputes a frame for;
+* ``grid``: the values the static twin precomputes a frame for (a number's
+  ``default`` is one of them, so the site starts where the prose does);
 * ``start``: where the controls start (and where ``reset`` returns);
 * ``coerce(value)``: the value, checked (a ``ValueError`` naming it otherwise);
 * ``text(value)``: the value as a control shows it (``fmt``);
 * ``distance(a, b)``: how far apart two values are on the control's scale;
 * ``sample(rng)``: a random value a reader could set, also between grid points;
-* ``control(description, widgets)``: its ipywidgets control.
+* ``control(description, widgets)``: its ipywidgets control;
+* ``twin_control(k, name, labels, index)``: its control in the static twin (HTML:
+  a range input for a number, a select for a choice; ``twin.js`` drives both).
 
 Example:
     >>> eta = LogParam(1e-3, 1.0, num=4, label="η")
     >>> [eta.text(v) for v in eta.grid]
     ['0.001', '0.01', '0.1', '1']
+    >>> [round(v, 3) for v in LogParam(1e-3, 1.0, num=5, default=0.1, label="η").grid]
+    [0.001, 0.006, 0.032, 0.1, 1.0]
     >>> Param(0.0, 0.9, num=4).grid
     [0.0, 0.3, 0.6, 0.9]
     >>> Choice(("sgd", "adam")).start
     'sgd'
 """
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -46,6 +52,7 @@ class Parameter(Protocol):
     def distance(self, a, b) -> float: ...
     def sample(self, rng): ...
     def control(self, description, widgets): ...
+    def twin_control(self, k, name, labels, index) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,15 @@ class _Number:
     def text(self, value):
         return format(value, self.fmt) if self.fmt else str(value)
 
+    @property
+    def grid(self):
+        """The even grid (``_even``), with the point nearest ``default`` moved onto it."""
+        grid = self._even()
+        if self.default is not None:
+            i = min(range(len(grid)), key=lambda i: self.distance(grid[i], self.default))
+            grid[i] = float(self.default)  # between its neighbours: the grid stays sorted
+        return grid
+
     def sample(self, rng):
         if self.snap:
             return self.grid[int(rng.integers(self.num))]
@@ -90,8 +106,24 @@ class _Number:
                                            style=_STYLE)
         return self._slider(description, widgets)
 
-    def _check_num(self):
+    def twin_control(self, k, name, labels, index):
+        name = html.escape(name)
+        return (f'<input type="range" min="0" max="{len(labels) - 1}" step="1" value="{index}" '
+                f'data-k="{k}" data-name="{name}" aria-label="{name}" '
+                f'aria-valuetext="{name} = {html.escape(labels[index])}" '
+                f'data-lm-suppress-shortcuts="true" style="vertical-align:middle"> '
+                f'<output style="font-family:monospace">{html.escape(labels[index])}</output>')
+
+    def _check(self):
         check_positive_int(self.num, "num")
+        if self.default is not None:
+            self.coerce(self.default)
+
+    def _lattice(self, lo, hi, at, steps=200):
+        """A slider's (min, max, step) within [lo, hi], about ``steps`` steps, with ``at`` on it."""
+        step = (hi - lo) / steps
+        first = at - math.floor((at - lo) / step + 1e-9) * step
+        return first, first + math.floor((hi - first) / step + 1e-9) * step, step
 
 
 @dataclass(frozen=True)
@@ -101,10 +133,9 @@ class LogParam(_Number):
     def __post_init__(self):
         if not (math.isfinite(self.low) and math.isfinite(self.high) and 0 < self.low < self.high):
             raise ValueError(f"Invalid range: low={self.low}, high={self.high} (need 0 < low < high)")
-        self._check_num()
+        self._check()
 
-    @property
-    def grid(self):
+    def _even(self):
         return [float(v) for v in np.geomspace(self.low, self.high, self.num)]
 
     def distance(self, a, b):
@@ -114,9 +145,10 @@ class LogParam(_Number):
         return float(np.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
     def _slider(self, description, widgets):
-        lo, hi = math.log10(self.low), math.log10(self.high)
+        lo, hi, step = self._lattice(math.log10(self.low), math.log10(self.high),
+                                     math.log10(self.start))
         return widgets.FloatLogSlider(value=self.start, base=10, min=lo, max=hi,
-                                      step=(hi - lo) / 200, description=description,
+                                      step=step, description=description,
                                       readout_format=self.fmt, continuous_update=True,
                                       style=_STYLE)
 
@@ -128,10 +160,9 @@ class Param(_Number):
     def __post_init__(self):
         if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
             raise ValueError(f"Invalid range: low={self.low}, high={self.high} (need low < high)")
-        self._check_num()
+        self._check()
 
-    @property
-    def grid(self):
+    def _even(self):
         return [float(v) for v in np.linspace(self.low, self.high, self.num)]
 
     def distance(self, a, b):
@@ -141,8 +172,9 @@ class Param(_Number):
         return float(rng.uniform(self.low, self.high))
 
     def _slider(self, description, widgets):
-        return widgets.FloatSlider(value=self.start, min=self.low, max=self.high,
-                                   step=(self.high - self.low) / 200, description=description,
+        lo, hi, step = self._lattice(self.low, self.high, self.start)
+        return widgets.FloatSlider(value=self.start, min=lo, max=hi,
+                                   step=step, description=description,
                                    readout_format=self.fmt, continuous_update=True, style=_STYLE)
 
 
@@ -184,3 +216,8 @@ class Choice:
     def control(self, description, widgets):
         return widgets.ToggleButtons(options=list(self.options), value=self.start,
                                      description=description, style=_STYLE)
+
+    def twin_control(self, k, name, labels, index):
+        options = "".join(f'<option value="{i}"{" selected" if i == index else ""}>'
+                          f"{html.escape(text)}</option>" for i, text in enumerate(labels))
+        return f'<select data-k="{k}" data-name="{html.escape(name)}">{options}</select>'

@@ -1,28 +1,40 @@
 // The static twin of an lrcourse Explorer (explorer.py, Explorer.static_html), for pages
-// without a kernel: one range input per parameter moves over its grid, and the image shows
-// the frame precomputed for that combination of grid points. No library, no network.
+// without a kernel: one control per parameter moves over its grid (a range input for a
+// number, a <select> for a choice among names), and the image shows the frame precomputed
+// for that combination of grid points. No library, no network.
 //
 // `root` is the explorer's <div class="lr-explorer">. It carries
-//   data-shape   the grid sizes, one per input, e.g. [7, 5];
-//   data-start   the grid index each input starts at (and `reset` returns to);
-// and holds the frames (base64 PNGs, in C order over the grids) in <script class="lrx-frames">,
-// and each input's labels in a <script type="application/json"> next to it.
+//   data-shape   the grid sizes, one per control, e.g. [7, 5];
+//   data-start   the grid index each control starts at (and `reset` returns to);
+//   data-alt     what the figure shows, to which the image's alt text adds the values;
+// and holds the frames (base64 PNGs, in C order over the grids) in <script class="lrx-frames">.
+// Each control has data-k (its place in the order), data-name (its label) and, next to it,
+// its grid values as text in a <script type="application/json">. A screen reader hears a
+// slider's value as "η = 0.1" (aria-valuetext), and the image's alt text follows the frame.
 function explorerTwin(root) {
   var shape = JSON.parse(root.dataset.shape), start = JSON.parse(root.dataset.start);
   var frames = JSON.parse(root.querySelector("script.lrx-frames").textContent);
-  var inputs = root.querySelectorAll("input[type=range]"), img = root.querySelector("img");
+  var controls = root.querySelectorAll("[data-k]"), img = root.querySelector("img");
   function show() {
-    var index = 0;  // the frame of the inputs' grid indices (C order, like numpy's ravel)
-    inputs.forEach(function (input, k) {
-      var labels = JSON.parse(input.parentNode.querySelector("script").textContent);
-      input.parentNode.querySelector("output").textContent = labels[+input.value];
-      index = index * shape[k] + (+input.value);
+    var index = 0, said = [];  // the frame of the controls' grid indices (C order, like numpy)
+    controls.forEach(function (control, k) {
+      var labels = JSON.parse(control.parentNode.querySelector("script").textContent);
+      var text = control.dataset.name + " = " + labels[+control.value];
+      var output = control.parentNode.querySelector("output");
+      if (output) output.textContent = labels[+control.value];
+      if (control.type === "range") control.setAttribute("aria-valuetext", text);
+      said.push(text);
+      index = index * shape[k] + (+control.value);
     });
     img.src = "data:image/png;base64," + frames[index];
+    img.alt = root.dataset.alt + " (" + said.join(", ") + ")";
   }
-  inputs.forEach(function (input) { input.addEventListener("input", show); });
+  controls.forEach(function (control) {
+    control.addEventListener("input", show);
+    control.addEventListener("change", show);
+  });
   root.querySelector("button[data-reset]").addEventListener("click", function () {
-    inputs.forEach(function (input, k) { input.value = start[k]; });
+    controls.forEach(function (control, k) { control.value = String(start[k]); });
     show();
   });
 }
