@@ -1,4 +1,4 @@
-"""Five adjustments of the build, specific to this course.
+"""Six adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -20,6 +20,9 @@
    fonts (in its CSS) and also loads fontawesome.js (1.5 MB), which exists so
    that sites can add custom SVG icons; the course adds none, so the copy in
    the built site is replaced by an empty script (the icons are unchanged).
+6. Alt text. A figure's PNG carries what it shows (``lrcourse.alt``: set where
+   the figure is made, or written from its titles, axis labels and legend);
+   an image without alt text of its own gets it, instead of its file name.
 """
 
 from pathlib import Path, PurePosixPath
@@ -64,6 +67,24 @@ def _allow_parallel_read(app):
         ext.parallel_read_safe = True
 
 
+def _alt_from_png(app, doctree, docname):
+    from docutils import nodes
+
+    from lrcourse.alt import read_description
+
+    for image in doctree.findall(nodes.image):
+        uri = image.get("uri", "")
+        if image.get("alt") or not uri.endswith(".png"):
+            continue
+        path = Path(app.srcdir, uri.lstrip("/"))
+        if not path.exists():
+            path = Path(app.srcdir, Path(docname).parent, uri)
+        if path.exists():
+            text = read_description(path.read_bytes())
+            if text:
+                image["alt"] = text
+
+
 def _drop_fontawesome_js(app, exception):
     if exception is not None or app.builder.format != "html":
         return
@@ -76,6 +97,7 @@ def _drop_fontawesome_js(app, exception):
 def setup(app):
     app.connect("builder-inited", _allow_parallel_read)
     app.connect("build-finished", _drop_fontawesome_js)
+    app.connect("doctree-resolved", _alt_from_png)
     # After sphinx-book-theme adds its buttons (priority 501).
     app.connect("html-page-context", _on_page, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
