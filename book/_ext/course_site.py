@@ -1,4 +1,4 @@
-"""Six adjustments of the build, specific to this course.
+"""Eight adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -23,6 +23,15 @@
 6. Alt text. A figure's PNG carries what it shows (``lrcourse.alt``: set where
    the figure is made, or written from its titles, axis labels and legend);
    an image without alt text of its own gets it, instead of its file name.
+7. The reference list is a list to assistive technology. Sphinx marks it
+   role="list" and each entry role="doc-biblioentry", a role ARIA 1.2 deprecates
+   and axe-core does not accept as a list item (a critical violation): entries
+   become role="listitem".
+8. A hidden cell's "Show code cell source" toggle is named by what it says.
+   myst-nb labels it aria-label="Toggle hidden content", which hides the visible
+   words from the accessible name (axe-core: label-content-name-mismatch).
+   (The theme's search button has the same fault, fixed by the template
+   override in book/_templates/components/.)
 """
 
 from pathlib import Path, PurePosixPath
@@ -56,6 +65,9 @@ def _is_widget_state(asset):
 
 def _on_page(app, pagename, templatename, context, doctree):
     _retarget_launch_buttons(context, pagename)
+    if "body" in context:
+        body = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [a for a in context[key] if not (_is_thebe(a) or _is_widget_state(a))]
