@@ -182,3 +182,68 @@ def test_every_figure_is_on_the_page(built_book, page):
     want = expected_figures(page)
     assert want > 0, f"{page}: no plt.show() found; does the chapter draw its figures another way?"
     assert shown == want, f"{page}: {shown} figures on the page, but the chapter draws {want}"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_figure_says_what_it_shows(built_book, page):
+    """Alt text is words (lrcourse.alt), never the image's file name."""
+    html = (built_book / "book" / f"{page}.html").read_text(encoding="utf-8")
+    alts = re.findall(r'<img[^>]+alt="([^"]*)"[^>]*src="\.\./_images/', html)
+    alts += re.findall(r'<img[^>]+src="\.\./_images/[^"]+"[^>]*alt="([^"]*)"', html)
+    bad = [a for a in alts if not a.strip() or a.endswith(".png") or "_images/" in a]
+    assert alts and not bad, f"{page}: figures without words for alt text: {bad[:3]}"
+
+
+# axe-core's default rules, and one it runs only on request: a control whose accessible
+# name hides its visible text (a screen-reader user cannot say what a sighted user reads).
+AXE_OPTIONS = {"resultTypes": ["violations"],
+               "rules": {"label-content-name-mismatch": {"enabled": True}}}
+
+
+def open_page(site, page, *, mode="light", viewport=(1280, 900), phone=False):
+    base, browser, _ = site
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1)
+    # The theme keeps the reader's choice in localStorage; set it before the page loads.
+    context.add_init_script(f"localStorage.setItem('theme', '{mode}');"
+                            f"localStorage.setItem('mode', '{mode}');")
+    tab = context.new_page()
+    tab.goto(f"{base}/book/{page}.html", wait_until="networkidle")
+    tab.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    tab.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => 0)))")
+    assert tab.evaluate("() => document.documentElement.dataset.theme") == mode
+    return context, tab
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("page", PAGES)
+def test_no_serious_accessibility_violation(site, page, mode):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, tab = open_page(site, page, mode=mode)
+    try:
+        if mode == "dark":
+            tab.screenshot(path=str(site[2] / f"{page}.dark.png"), full_page=True)
+        found = Axe().run(tab, options=AXE_OPTIONS).response["violations"]
+        bad = [f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+               for v in found if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{page} ({mode}): {bad}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_phone_layout(site, page):
+    """At 390 × 844 nothing scrolls sideways, and every explorer's controls fit the screen."""
+    context, tab = open_page(site, page, viewport=(390, 844), phone=True)
+    try:
+        tab.screenshot(path=str(site[2] / f"{page}.phone.png"), full_page=True)
+        wide = tab.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= 390, f"{page}: the page scrolls sideways on a phone ({wide} px > 390 px)"
+        out = tab.evaluate("""() => Array.from(document.querySelectorAll('.lr-explorer [data-k]'))
+            .map(el => el.getBoundingClientRect()).filter(r => r.left < 0 || r.right > 390)
+            .map(r => [Math.round(r.left), Math.round(r.right)])""")
+        assert not out, f"{page}: explorer controls outside the screen: {out}"
+    finally:
+        context.close()
