@@ -163,7 +163,8 @@ class Param(_Number):
         self._check()
 
     def _even(self):
-        return [float(v) for v in np.linspace(self.low, self.high, self.num)]
+        # rounded, so that a grid through 0 holds 0 itself, not 1e-17 (+ 0.0 turns -0.0 into 0.0)
+        return [float(v) + 0.0 for v in np.round(np.linspace(self.low, self.high, self.num), 12)]
 
     def distance(self, a, b):
         return abs(a - b)
