@@ -18,7 +18,7 @@ OPENBLAS_NUM_THREADS ?= 1
 MKL_NUM_THREADS ?= 1
 export OMP_NUM_THREADS OPENBLAS_NUM_THREADS MKL_NUM_THREADS
 
-.PHONY: setup book test lab sync bench robustness clean
+.PHONY: setup book test lab sync bench robustness pdf clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,12 @@ test: setup
 	$(BIN)/python scripts/ensure_chromium.py
 	rm -rf _build
 	$(BIN)/python -m pytest -n 2 --dist loadfile --cov=lrcourse --cov-report=term
+
+## The whole course as one PDF, _build/pdf/lrcourse.pdf (printed by the system Chromium; after
+## make book, nothing is executed again). The site links it (copied to _build/html/).
+pdf: setup
+	$(BIN)/python scripts/ensure_chromium.py
+	$(BIN)/python scripts/build_pdf.py
 
 ## Open the notebooks in JupyterLab.
 lab: setup

@@ -1,4 +1,4 @@
-"""Eight adjustments of the build, specific to this course.
+"""Nine adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -73,6 +73,12 @@ def _on_page(app, pagename, templatename, context, doctree):
             context[key] = [a for a in context[key] if not (_is_thebe(a) or _is_widget_state(a))]
 
 
+def _on_builder(app):
+    _allow_parallel_read(app)
+    if app.builder.name == "singlehtml":
+        app.set_html_assets_policy("always")
+
+
 def _allow_parallel_read(app):
     ext = app.extensions.get("sphinx_multitoc_numbering")
     if ext is not None and ext.parallel_read_safe is None:
@@ -107,7 +113,7 @@ def _drop_fontawesome_js(app, exception):
 
 
 def setup(app):
-    app.connect("builder-inited", _allow_parallel_read)
+    app.connect("builder-inited", _on_builder)
     app.connect("build-finished", _drop_fontawesome_js)
     app.connect("doctree-resolved", _alt_from_png)
     # After sphinx-book-theme adds its buttons (priority 501).

@@ -1,0 +1,50 @@
+"""`make pdf`: the whole course as one PDF, every chapter with its title, figures and math."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = ROOT / "_build" / "pdf" / "lrcourse.pdf"
+
+pytestmark = pytest.mark.browser
+
+
+def chapter_titles():
+    """Each chapter's title as the reader sees it (the markdown's first heading)."""
+    from test_site import CHAPTERS
+
+    titles = {}
+    for page in CHAPTERS:
+        text = (ROOT / "book" / f"{page}.md").read_text(encoding="utf-8")
+        titles[page] = re.search(r"^# (.+)$", text, flags=re.MULTILINE).group(1).strip()
+    return titles
+
+
+@pytest.fixture(scope="module")
+def pdf(built_book, chromium_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_pdf.py")], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"make pdf failed:\n{(proc.stdout + proc.stderr)[-3000:]}"
+    print(proc.stdout.strip().splitlines()[-1])
+    from pypdf import PdfReader
+
+    return PdfReader(PDF)
+
+
+def test_pdf_has_every_chapter_with_figures(pdf, built_book):
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in pdf.pages))
+    # the title's first words before any math (MathJax glyphs are not extractable text)
+    heads = {t: " ".join(re.split(r"\$|η", t)[0].split()[:4]) for t in chapter_titles().values()}
+    missing = [t for t, head in heads.items() if head not in text]
+    assert not missing, f"chapter titles not found in the PDF: {missing}"
+    images = sum(len(page.images) for page in pdf.pages)
+    chapters = len(chapter_titles())
+    assert images >= 2 * chapters, f"only {images} images in the PDF for {chapters} chapters"
+    assert len(pdf.pages) >= 4 * chapters, f"only {len(pdf.pages)} pages for {chapters} chapters"
+    assert "Traceback" not in text and "\\frac" not in text and "\\eta" not in text, (
+        "the PDF shows a traceback or raw TeX")
+    assert (built_book / "lrcourse.pdf").exists(), "the PDF is not copied into the site"
