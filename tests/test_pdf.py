@@ -1,5 +1,6 @@
 """`make pdf`: the whole course as one PDF, every chapter with its title, figures and math."""
 
+import os
 import re
 import subprocess
 import sys
@@ -26,8 +27,14 @@ def chapter_titles():
 
 @pytest.fixture(scope="module")
 def pdf(built_book, chromium_path):
+    from conftest import BOOK_SEED
+
+    # the book's seed, not the notebooks' (conftest): the one-page build reuses the site's
+    # executed chapters, which a different seed would throw away
+    env = {k: v for k, v in os.environ.items() if k != "LRCOURSE_BENCH_DIR"}
+    env["LRCOURSE_SEED"] = str(BOOK_SEED)
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_pdf.py")], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+                          env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"make pdf failed:\n{(proc.stdout + proc.stderr)[-3000:]}"
     print(proc.stdout.strip().splitlines()[-1])
     from pypdf import PdfReader
