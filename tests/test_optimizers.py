@@ -1,13 +1,14 @@
 """The numpy optimizers against torch.optim: same iterates to 1e-10 over 100+ steps."""
 
 import inspect
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from lrcourse import schedules
-from lrcourse.adaptive import OPTIMIZERS, adadelta, adagrad, adam, rmsprop
+from lrcourse.adaptive import OPTIMIZERS, adadelta, adagrad, adam, adamw, rmsprop
 from lrcourse.optimizers import Optimizer, apply_updates, momentum, nesterov, sgd
 from lrcourse.problems import Quadratic, quadratic_1d
 from lrcourse.schedules import torch_scheduler
@@ -104,6 +105,22 @@ CASES = {
         lambda: adam(0.05, beta1=0.0, eps=1e-4, weight_decay=0.1),
         lambda p: T.Adam(p, lr=0.05, betas=(0.0, 0.999), eps=1e-4, weight_decay=0.1),
     ),
+    "adamw": (lambda: adamw(), lambda p: T.AdamW(p)),
+    "adamw-lr-betas-wd": (
+        lambda: adamw(0.1, beta1=0.8, beta2=0.99, weight_decay=0.1),
+        lambda p: T.AdamW(p, lr=0.1, betas=(0.8, 0.99), weight_decay=0.1),
+    ),
+    "adamw-wd=0": (
+        lambda: adamw(0.03, weight_decay=0.0), lambda p: T.AdamW(p, lr=0.03, weight_decay=0.0),
+    ),
+    "adamw-large-wd": (
+        lambda: adamw(0.01, beta2=0.9, weight_decay=2.0),
+        lambda p: T.AdamW(p, lr=0.01, betas=(0.9, 0.9), weight_decay=2.0),
+    ),
+    "adamw-beta1=0-eps": (
+        lambda: adamw(0.3, beta1=0.0, eps=1e-3, weight_decay=0.5),
+        lambda p: T.AdamW(p, lr=0.3, betas=(0.0, 0.999), eps=1e-3, weight_decay=0.5),
+    ),
 }
 
 
@@ -135,6 +152,16 @@ SCHEDULED = {
     ),
     "adadelta-inverse_time": (
         adadelta, lambda p: T.Adadelta(p), schedules.inverse_time_decay(1.0, 0.1),
+    ),
+    # the decay −ηλθ follows the schedule too: torch multiplies by the group's current lr
+    "adamw-cosine": (
+        lambda s: adamw(s, weight_decay=0.2), lambda p: T.AdamW(p, lr=0.1, weight_decay=0.2),
+        schedules.cosine_decay(0.1, 80, 1e-3),
+    ),
+    "adamw-warmup": (
+        lambda s: adamw(s, beta1=0.5, weight_decay=0.05),
+        lambda p: T.AdamW(p, lr=0.05, betas=(0.5, 0.999), weight_decay=0.05),
+        schedules.linear_warmup(0.05, 20, start_factor=0.1),
     ),
 }
 
@@ -216,10 +243,47 @@ def test_wrong_grads_shape_is_refused(name):
         opt.update(np.zeros(2), state, np.zeros(3))
 
 
-def test_weight_decay_needs_params():
-    opt = sgd(0.1, weight_decay=0.1)
+@pytest.mark.parametrize("make", [lambda: sgd(0.1, weight_decay=0.1), lambda: adamw(0.1)])
+def test_weight_decay_needs_params(make):
+    opt = make()
     with pytest.raises(ValueError, match="weight_decay"):
         opt.update(np.ones(2), opt.init(np.ones(2)))
+
+
+def test_adamw_without_decay_is_adam_and_with_decay_is_not_adam_l2():
+    """λ = 0: AdamW is Adam. λ > 0: decoupled decay (AdamW) and L2 in the gradient (Adam) differ."""
+    problem = random_quadratic(seed=11)
+    x0 = 3 * np.random.default_rng(12).standard_normal(problem.dim)
+    np.testing.assert_array_equal(numpy_iterates(adamw(0.05, weight_decay=0.0), problem, x0),
+                                  numpy_iterates(adam(0.05), problem, x0))
+    decoupled = numpy_iterates(adamw(0.05, weight_decay=0.5), problem, x0)
+    coupled = numpy_iterates(adam(0.05, weight_decay=0.5), problem, x0)
+    assert np.abs(decoupled - coupled).max() > 1e-2
+
+
+def test_adamw_decays_by_one_minus_lr_weight_decay_per_step():
+    """With g = 0 only the decay acts: θ_t = (1 − ηλ)ᵗ θ_0, whatever β and ε."""
+    opt, x = adamw(0.1, weight_decay=0.3), np.array([2.0, -1.0])
+    state = opt.init(x)
+    for _ in range(50):
+        updates, state = opt.update(np.zeros(2), state, x)
+        x = apply_updates(x, updates)
+    np.testing.assert_allclose(x, (1 - 0.03) ** 50 * np.array([2.0, -1.0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, shown", [
+    (lambda: adamw(-1e-3), "Invalid learning rate: -0.001"),
+    (lambda: adamw(0.0), "Invalid learning rate: 0.0"),
+    (lambda: adamw(beta1=1.0), "Invalid beta1: 1.0"),
+    (lambda: adamw(beta2=-0.1), "Invalid beta2: -0.1"),
+    (lambda: adamw(eps=-1e-8), "Invalid eps: -1e-08"),
+    (lambda: adamw(weight_decay=-0.01), "Invalid weight_decay: -0.01"),
+    (lambda: adamw(weight_decay=float("nan")), "Invalid weight_decay: nan"),
+    (lambda: adamw(weight_decay="0.01"), "Invalid weight_decay: '0.01'"),
+])
+def test_adamw_bad_arguments_name_the_value(call, shown):
+    with pytest.raises(ValueError, match=re.escape(shown)):
+        call()
 
 
 @pytest.mark.parametrize(
@@ -230,7 +294,8 @@ def test_weight_decay_needs_params():
         (adadelta, T.Adadelta, {"lr": "lr", "rho": "rho", "eps": "eps"}),
         (rmsprop, T.RMSprop, {"lr": "lr", "alpha": "alpha", "eps": "eps", "momentum": "momentum",
                               "centered": "centered"}),
-        (adam, T.Adam, {"lr": "lr", "eps": "eps"}),
+        (adam, T.Adam, {"lr": "lr", "eps": "eps", "weight_decay": "weight_decay"}),
+        (adamw, T.AdamW, {"lr": "lr", "eps": "eps", "weight_decay": "weight_decay"}),
         (momentum, T.SGD, {"dampening": "dampening", "nesterov": "nesterov"}),
     ],
 )
@@ -240,5 +305,5 @@ def test_defaults_are_torchs(ours, theirs, names):
     torchs = inspect.signature(theirs).parameters
     for name, torch_name in names.items():
         assert mine[name].default == torchs[torch_name].default, name
-    if ours is adam:
+    if ours in (adam, adamw):
         assert (mine["beta1"].default, mine["beta2"].default) == torchs["betas"].default

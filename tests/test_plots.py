@@ -44,6 +44,16 @@ def test_contours_and_trajectory(ax):
     np.testing.assert_array_equal(path.get_xydata(), trace.params)
 
 
+def test_trajectory_takes_its_style_as_arguments(ax):
+    points = np.array([[0.0, 0.0], [1.0, 1.0]])
+    plot_trajectory(points, ax, color="C3", ms=1.5, lw=0.6)           # short names
+    plot_trajectory(points, ax, color="C3", markersize=1.5, linewidth=0.6)  # long names
+    for path in (ax.lines[1], ax.lines[3]):  # each call: its × first, then the path
+        assert (path.get_markersize(), path.get_linewidth(), path.get_marker()) == (1.5, 0.6, "o")
+    plot_trajectory(points, ax)
+    assert (ax.lines[-1].get_markersize(), ax.lines[-1].get_linewidth()) == (3, 1)  # defaults
+
+
 def test_trajectory_updates_in_place_and_marks_divergence(ax):
     problem = valley(10)
     plot_contours(problem, ax, xlim=(-10, 10), ylim=(-3, 3))

@@ -9,7 +9,7 @@ import torch
 from lrcourse.digits import load_digits
 from lrcourse.models import mlp
 from lrcourse.sweep import good_band, smooth, sweep
-from lrcourse.train import train
+from lrcourse.train import evaluate, train
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,9 @@ def test_sweep_is_one_train_call_per_lr(data):
     assert result.final_acc[1] == by_hand.test_acc[-1]
     assert result.final_loss[2] == math.inf and math.isnan(result.final_acc[2])
     assert result.histories[2].diverged
+    assert len(result.models) == 3 and result.models[0] is not result.models[1]
+    assert evaluate(result.models[1], data[2], data[3]) == (by_hand.test_loss[-1],
+                                                            by_hand.test_acc[-1])
     assert result.best_lr == 0.3 and result.best == 1
     lo, hi = result.band(within=0.5)
     assert lo < 0.3 * 1.01 and 0.3 * 0.99 < hi < 1e3  # the band's ends are on a fine grid

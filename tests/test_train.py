@@ -215,6 +215,13 @@ GOOD = load_digits(n_train=64, n_test=10)
     ({"lr": 0.1, "device": "gpu"}, "'gpu'"),
     ({"lr": 0.1, "seed": "zero"}, "seed: 'zero'"), ({"lr": 0.1, "seed": -1}, "seed: -1"),
     ({"lr": 0.1, "on_step": "print"}, "Invalid on_step: 'print' (expected a function of a Step)"),
+    ({"lr": 0.1, "clip_grad_norm": 0}, "Invalid clip_grad_norm: 0 (expected a finite number > 0)"),
+    ({"lr": 0.1, "clip_grad_norm": -1.0}, "Invalid clip_grad_norm: -1.0"),
+    ({"lr": 0.1, "clip_grad_norm": math.nan}, "Invalid clip_grad_norm: nan"),
+    ({"lr": 0.1, "clip_grad_norm": math.inf}, "Invalid clip_grad_norm: inf"),
+    ({"lr": 0.1, "clip_grad_norm": "1"}, "Invalid clip_grad_norm: '1'"),
+    ({"lr": 0.1, "log_updates": "yes"}, "Invalid log_updates: 'yes' (expected True or False)"),
+    ({"lr": 0.1, "log_updates": 1}, "Invalid log_updates: 1 (expected True or False)"),
 ])
 def test_bad_arguments_raise_value_error(kwargs, shown):
     with pytest.raises(ValueError, match=re.escape(shown)) as info:

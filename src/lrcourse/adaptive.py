@@ -1,10 +1,12 @@
 """Adaptive optimizers: one η, scaled per coordinate by the gradients seen so far.
 
-Adagrad, Adadelta, RMSProp and Adam, in the interface of ``lrcourse.optimizers``
-(``init``/``update`` with explicit state, ``lr`` a float or a schedule). All
-operations are elementwise; ε is where torch puts it (outside the square root,
-except in Adadelta). Notation: θ = ``params``, g = ``grads``, η = ``lr``,
-t = ``step`` + 1 in the formulas (the number of the update being made).
+Adagrad, Adadelta and RMSProp, in the interface of ``lrcourse.optimizers``
+(``init``/``update`` with explicit state, ``lr`` a float or a schedule); Adam
+and AdamW live in ``lrcourse.adam`` and are re-exported here, so
+``from lrcourse.adaptive import adam`` works. All operations are elementwise;
+ε is where torch puts it (outside the square root, except in Adadelta).
+Notation: θ = ``params``, g = ``grads``, η = ``lr``, t = ``step`` + 1 in the
+formulas (the number of the update being made).
 
 Example::
 
@@ -16,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lrcourse.adam import AdamState, adam, adamw, check_eps
 from lrcourse.optimizers import (
     Optimizer,
     add_weight_decay,
@@ -27,10 +30,6 @@ from lrcourse.optimizers import (
     sgd,
 )
 from lrcourse.validate import check_array, check_in_range
-
-
-def check_eps(eps):
-    return check_in_range(eps, "eps", 0, np.inf)
 
 
 class AdagradState(NamedTuple):
@@ -197,60 +196,6 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, centered=False, *, weig
     return Optimizer(init, update, lr)
 
 
-class AdamState(NamedTuple):
-    step: int
-    m: np.ndarray  # first moment, running mean of g
-    v: np.ndarray  # second moment, running mean of g²
-
-
-def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, weight_decay=0.0):
-    """Adam (Kingma & Ba 2015), as torch ``Adam(betas=(beta1, beta2))``::
-
-        m ← β₁ m + (1 − β₁) g
-        v ← β₂ v + (1 − β₂) g²
-        m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)       (bias correction)
-        θ ← θ − η m̂ / (√v̂ + ε)
-
-    Momentum on the gradient (m) divided by the RMS of the gradient (v): each
-    coordinate moves by about η per step, whatever its gradient's scale.
-    ``weight_decay`` is torch's L2 term added to g (Adam), not AdamW's.
-
-    Reference: D. P. Kingma, J. Ba, "Adam: a method for stochastic
-    optimization", ICLR 2015.
-
-    Example: thanks to bias correction the first step is η per coordinate::
-
-        >>> opt = adam(0.1)
-        >>> params = np.array([1.0, -200.0])
-        >>> opt.update(params, opt.init(params), params)[0]
-        array([-0.1,  0.1])
-    """
-    lr = as_schedule(lr)
-    beta1 = check_in_range(beta1, "beta1", 0, 1)
-    beta2 = check_in_range(beta2, "beta2", 0, 1)
-    eps = check_eps(eps)
-    weight_decay = check_weight_decay(weight_decay)
-
-    def init(params):
-        zeros = np.zeros_like(check_array(params, "params"))
-        return AdamState(step=0, m=zeros, v=zeros.copy())
-
-    def update(grads, state, params=None):
-        g = add_weight_decay(check_grads(grads, state.m.shape), params, weight_decay)
-        t = state.step + 1
-        # m ← β₁ m + (1 − β₁) g
-        m = state.m + (1 - beta1) * (g - state.m)
-        # v ← β₂ v + (1 − β₂) g²
-        v = beta2 * state.v + (1 - beta2) * g * g
-        # m̂ = m / (1 − β₁ᵗ),  √v̂ = √v / √(1 − β₂ᵗ)
-        step_size = lr(state.step) / (1 - beta1**t)
-        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
-        # θ ← θ − η m̂ / (√v̂ + ε)
-        return -step_size * (m / denom), AdamState(t, m, v)
-
-    return Optimizer(init, update, lr)
-
-
 # Every optimizer of the course by name, with torch's default hyperparameters
 # (sgd, heavy ball and Nesterov need an η here: torch's SGD default, 1e-3, is no
 # sensible value for the course's problems, so the reader chooses one).
@@ -262,4 +207,7 @@ OPTIMIZERS = {
     "adadelta": adadelta,
     "rmsprop": rmsprop,
     "adam": adam,
+    "adamw": adamw,
 }
+
+__all__ = ["OPTIMIZERS", "AdamState", "adadelta", "adagrad", "adam", "adamw", "check_eps", "rmsprop"]

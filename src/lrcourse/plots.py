@@ -18,6 +18,8 @@ where there is room, a "diverged at step k" note.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.cbook import normalize_kwargs
+from matplotlib.lines import Line2D
 
 from lrcourse.descent import Trace
 from lrcourse.validate import check_positive_int
@@ -97,7 +99,8 @@ def plot_trajectory(trace_or_points, ax=None, *, label=None, line=None, **kwargs
     If the run diverged, an × marks the last iterate still in view. With
     ``line=`` (the path Line2D this function drew before: ``ax.lines[-1]`` right
     after the call) the path and its × are moved to the new data instead of
-    drawing new artists: the fast path for widgets.
+    drawing new artists: the fast path for widgets. Other keywords style the
+    path (``color``, ``ms``/``markersize``, ``lw``/``linewidth``, ...).
     """
     trace = trace_or_points if isinstance(trace_or_points, Trace) else None
     points = np.asarray(trace.params if trace else trace_or_points, dtype=float)
@@ -105,7 +108,8 @@ def plot_trajectory(trace_or_points, ax=None, *, label=None, line=None, **kwargs
         raise ValueError(f"Invalid points: expected shape (k, 2), got {points.shape}")
     if line is None:
         ax = _axes(ax)
-        style = {"marker": "o", "ms": 3, "lw": 1, **kwargs}
+        style = {"marker": "o", "markersize": 3, "linewidth": 1,
+                 **normalize_kwargs(kwargs, Line2D)}  # ms=… and markersize=… both override
         (line,) = ax.plot(points[:, 0], points[:, 1], label=label, **style)
         line.set_gid(f"trajectory{len(ax.lines)}")
         ax.plot([], [], marker="x", ms=12, mew=2.5, ls="none", color=line.get_color(),

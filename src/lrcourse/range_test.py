@@ -41,8 +41,9 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch.nn.functional as F
 
-from lrcourse.torchloop import check_data, check_device, make_optimizer, minibatches, train_step
+from lrcourse.torchloop import check_data, check_device, make_optimizer, minibatches
 from lrcourse.validate import (
     check_in_range,
     check_nonnegative_int,
@@ -109,18 +110,56 @@ def lr_range_test(model, data, *, start_lr=1e-7, end_lr=10, num_steps=100, optim
     try:
         model.to(device)
         x, y, *_ = check_data(data, model, device)
-        losses = _sweep(model, x, y, lrs, optimizer, momentum, batch_size, smooth,
-                        diverge_factor, seed)
+        opt = make_optimizer(optimizer, model.parameters(), float(lrs[0]), momentum)
+        batches = ((x[idx], y[idx]) for idx in minibatches(len(x), batch_size, seed=seed))
+        losses = sweep_losses(model, opt, batches, lrs, smooth=smooth,
+                              diverge_factor=diverge_factor)
     finally:
         model.load_state_dict(saved)
         model.to(home)
         model.train(was_training)
+    return read_curve(lrs, losses, smooth, skip_start, skip_end)
 
+
+def sweep_losses(model, optimizer, batches, lrs, *, loss_fn=F.cross_entropy, smooth=0.05,
+                 diverge_factor=5):
+    """Train one batch ``(x, y)`` from ``batches`` per η in ``lrs``; return the raw losses.
+
+    The sweep itself, for any model, torch optimizer, iterable of batches and
+    ``loss_fn(model(x), y)``. It stops early, once the loss is not finite or its
+    smoothed value passes ``diverge_factor`` times its lowest (the weights
+    are then left as they were at that step). It changes the model and the
+    optimizer: the callers save and restore them.
+    """
+    model.train()
+    losses, smoothed, best = [], math.nan, math.inf
+
+    def blown_up(loss):
+        nonlocal smoothed, best
+        losses.append(loss)
+        smoothed = loss if len(losses) == 1 else smooth * loss + (1 - smooth) * smoothed
+        best = min(best, smoothed)
+        return not math.isfinite(loss) or smoothed > diverge_factor * best
+
+    for lr, (x, y) in zip(lrs, batches):
+        for group in optimizer.param_groups:
+            group["lr"] = float(lr)
+        loss = loss_fn(model(x), y)
+        if blown_up(loss.item()):
+            break  # the loss has blown up: larger η can only be worse
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return np.array(losses)
+
+
+def read_curve(lrs, losses, smooth=0.05, skip_start=10, skip_end=5):
+    """The :class:`RangeTest` of a sweep over ``lrs`` that recorded ``losses`` (maybe fewer)."""
     smoothed = smoothen(losses, smooth)
-    diverged_at = len(losses) - 1 if len(losses) < num_steps else None
-    lrs = lrs[:len(losses)]
+    diverged_at = len(losses) - 1 if len(losses) < len(lrs) else None
+    lrs = np.asarray(lrs, float)[:len(losses)]
     steepest, min_over_10 = suggestions(lrs, smoothed, skip_start, skip_end)
-    return RangeTest(lrs, losses, smoothed, steepest, min_over_10, diverged_at)
+    return RangeTest(lrs, np.asarray(losses, float), smoothed, steepest, min_over_10, diverged_at)
 
 
 def smoothen(losses, smooth):
@@ -148,24 +187,3 @@ def suggestions(lrs, smoothed, skip_start=10, skip_end=5):
     steepest = lrs[window[np.argmin(slope)]]
     lowest = lrs[window[np.argmin(smoothed[window])]]
     return float(steepest), float(lowest / 10)
-
-
-def _sweep(model, x, y, lrs, optimizer, momentum, batch_size, smooth, diverge_factor, seed):
-    """Train one mini-batch per η in ``lrs``; return the raw losses up to the stop."""
-    opt = make_optimizer(optimizer, model.parameters(), float(lrs[0]), momentum)
-    model.train()
-    losses, smoothed, best = [], math.nan, math.inf
-
-    def blown_up(loss):
-        nonlocal smoothed, best
-        losses.append(loss)
-        smoothed = loss if len(losses) == 1 else smooth * loss + (1 - smooth) * smoothed
-        best = min(best, smoothed)
-        return not math.isfinite(loss) or smoothed > diverge_factor * best
-
-    for lr, idx in zip(lrs, minibatches(len(x), batch_size, seed=seed)):
-        _, grad_norm = train_step(model, opt, x[idx], y[idx], float(lr), stop=blown_up)
-        if grad_norm is None:
-            break  # the loss has blown up: larger η can only be worse
-    return np.array(losses)
-

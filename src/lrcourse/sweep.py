@@ -30,12 +30,14 @@ from lrcourse.validate import check_positive, check_positive_int
 
 @dataclass
 class Sweep:
-    """One run per η: ``lrs``, the final held-out ``final_loss`` and ``final_acc``, the ``histories``."""
+    """One run per η: ``lrs``, the final held-out ``final_loss`` and ``final_acc``, the
+    ``histories`` and the trained ``models`` (in the order of ``lrs``)."""
 
     lrs: np.ndarray
     final_loss: np.ndarray          # held-out loss after training; inf where the run diverged
     final_acc: np.ndarray           # held-out accuracy; nan where the run diverged
     histories: list[History] = field(repr=False)
+    models: list = field(default_factory=list, repr=False)   # each run's network, trained
 
     @property
     def best(self):
@@ -60,7 +62,8 @@ def sweep(lrs, make_model, data, *, num_epochs=1, **train_kw):
     (``optimizer``, ``momentum``, ``batch_size``, ``seed``, ``device``, ...);
     the same ``seed`` (default: the course seed) gives every run the same
     mini-batches, and a ``make_model`` that seeds its initialization gives them
-    the same start, so η is the only difference.
+    the same start, so η is the only difference. The trained networks are kept in
+    ``models``: evaluate the chosen one on the test set, look inside the others.
     """
     lrs = np.asarray([check_positive(lr, "learning rate") for lr in np.atleast_1d(lrs).tolist()])
     if lrs.size == 0:
@@ -70,11 +73,13 @@ def sweep(lrs, make_model, data, *, num_epochs=1, **train_kw):
     if not (isinstance(data, (tuple, list)) and len(data) == 4):
         raise ValueError("Invalid data: expected (x_train, y_train, x_held_out, y_held_out)")
     num_epochs = check_positive_int(num_epochs, "num_epochs")
-    histories = [train(make_model(), data, lr=float(lr), num_epochs=num_epochs, **train_kw)
-                 for lr in lrs]
+    models, histories = [], []
+    for lr in lrs:                     # build each network just before its run, as by hand
+        models.append(make_model())
+        histories.append(train(models[-1], data, lr=float(lr), num_epochs=num_epochs, **train_kw))
     loss = np.array([math.inf if h.diverged else h.test_loss[-1] for h in histories])
     acc = np.array([math.nan if h.diverged else h.test_acc[-1] for h in histories])
-    return Sweep(lrs, loss, acc, histories)
+    return Sweep(lrs, loss, acc, histories, models)
 
 
 def good_band(lrs, losses, within=0.2):

@@ -42,7 +42,8 @@ OPTIMIZERS = {
 WITH_MOMENTUM = {"sgd", "rmsprop"}  # the torch optimizers that take a ``momentum`` argument
 
 
-def train_step(model, optimizer, x, y, lr, *, stop=None, before_update=None):
+def train_step(model, optimizer, x, y, lr, *, stop=None, before_update=None,
+               clip_grad_norm=None):
     """One step on the mini-batch ``(x, y)`` at η = ``lr``; returns ``(loss, grad_norm)``.
 
     ``loss`` is the mini-batch cross-entropy at the weights before the update,
@@ -50,11 +51,16 @@ def train_step(model, optimizer, x, y, lr, *, stop=None, before_update=None):
     together). ``lr`` is written into every param group first, the way
     ``torch.optim.lr_scheduler`` does.
 
+    ``clip_grad_norm = c`` rescales the gradient to norm ≤ c before the update
+    (``torch.nn.utils.clip_grad_norm_``: g ← g · min(1, c / (‖g‖ + 10⁻⁶)));
+    ``grad_norm`` is still the norm before clipping.
+
     ``stop(loss) -> bool`` is asked right after the forward pass: when it says
     True (the loss has blown up), nothing is updated, there is no backward
     pass and ``grad_norm`` is None. ``before_update(loss, grad_norm)`` is
-    called after the backward pass, before the optimizer's update: the model
-    still holds w_t and each parameter's ``.grad`` holds g_t.
+    called after the backward pass (and the clipping), before the optimizer's
+    update: the model still holds w_t and each parameter's ``.grad`` holds the
+    g_t the update will use.
     """
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -66,6 +72,9 @@ def train_step(model, optimizer, x, y, lr, *, stop=None, before_update=None):
     loss.backward()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     grad_norm = torch.nn.utils.get_total_norm(grads).item() if grads else 0.0
+    if clip_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None],
+                                       clip_grad_norm)
     if before_update is not None:
         before_update(value, grad_norm)
     optimizer.step()

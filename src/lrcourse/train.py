@@ -13,7 +13,9 @@ optimizer's ``param_group['lr']`` before each step, the way
 Divergence is a result, not a crash: when the loss becomes non-finite or
 exceeds ``max_loss``, training stops and ``History.diverged_at`` records the step;
 ``History.describe()`` says it in words. ``on_step`` lets a chapter watch every
-step (gradients, sharpness, ...) without writing its own loop. The loop's
+step (gradients, sharpness, ...) without writing its own loop; ``clip_grad_norm``
+caps the gradient's norm, ``log_updates`` records how far each step moves each
+weight tensor (:mod:`lrcourse.diagnostics`). The loop's
 parts (devices, data checks, mini-batches, optimizers, the step itself) live
 in :mod:`lrcourse.torchloop`, shared with the range test.
 
@@ -39,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from lrcourse.diagnostics import DeadUnits, UpdateRatios
 from lrcourse.torchloop import (  # re-exported (see __all__): they lived here before
     OPTIMIZERS,
     WITH_MOMENTUM,
@@ -72,10 +75,15 @@ class History:
     losses: list = field(default_factory=list)      # mini-batch loss at each step, before its update
     lrs: list = field(default_factory=list)         # η used at each step
     grad_norms: list = field(default_factory=list)  # ‖∇L_B(w_t)‖ at each step (nan where it diverged)
+    #                                                  before any clipping
+    update_ratios: dict = field(default_factory=dict)  # name → ‖w_{t+1} − w_t‖/‖w_t‖ at each step,
+    #                                 per named parameter (log_updates=True; nan where it diverged)
     eval_step: list = field(default_factory=list)   # steps done when each evaluation ran (0 = init)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)    # empty when data has no test split
     test_loss: list = field(default_factory=list)
+    dead_fraction: list = field(default_factory=list)  # share of ReLU units dead on the training
+    #                                                    set (empty for a model without nn.ReLU)
     diverged_at: int | None = None                  # step whose loss was non-finite or > max_loss
     seconds: float = 0.0                            # wall-clock time of the whole call
 
@@ -111,14 +119,14 @@ class Step:
     step: int                       # t, counting from 0
     loss: float                     # the mini-batch loss L_B(w_t)
     lr: float                       # η_t, the learning rate this update will use
-    grad_norm: float                # ‖∇L_B(w_t)‖ over all parameters
-    model: torch.nn.Module          # holds w_t; each parameter's ``.grad`` holds ∇L_B(w_t)
+    grad_norm: float                # ‖∇L_B(w_t)‖ over all parameters, before any clipping
+    model: torch.nn.Module          # holds w_t; each ``.grad`` holds ∇L_B(w_t) (clipped, if asked)
     optimizer: torch.optim.Optimizer
 
 
 def train(model, data, *, optimizer="sgd", lr, momentum=0.0, num_epochs=1,
           batch_size=64, seed=None, device="cpu", max_loss=1e6, eval_every=None, progress=None,
-          on_step=None):
+          on_step=None, clip_grad_norm=None, log_updates=False):
     """Train ``model`` in place on ``data`` and return its ``History``.
 
     Args:
@@ -153,6 +161,16 @@ def train(model, data, *, optimizer="sgd", lr, momentum=0.0, num_epochs=1,
             parameter's ``.grad``, the gradient the update will use: record
             per-layer gradient norms, the sharpness, ... Its return value is
             ignored. Not called at a step that diverged (no backward pass ran).
+        clip_grad_norm: ``None`` (default) or c > 0: before each update, rescale the
+            gradient to norm ≤ c (``torch.nn.utils.clip_grad_norm_``), so an SGD step
+            moves the weights by at most η c. ``History.grad_norms`` keeps the norms
+            before clipping.
+        log_updates: record ``History.update_ratios``, ‖w_{t+1} − w_t‖/‖w_t‖ of each
+            named parameter at each step (the update really applied, measured around
+            the optimizer's step; :mod:`lrcourse.diagnostics`). Off by default: it
+            copies the weights at every step.
+
+    The dead-unit fraction is always recorded at each evaluation (``History.dead_fraction``).
 
     Example: the first layer's gradient norm at each step (``net[1]`` is its first Linear layer).
 
@@ -166,6 +184,10 @@ def train(model, data, *, optimizer="sgd", lr, momentum=0.0, num_epochs=1,
     """
     if on_step is not None and not callable(on_step):
         raise ValueError(f"Invalid on_step: {on_step!r} (expected a function of a Step)")
+    if not isinstance(log_updates, bool):
+        raise ValueError(f"Invalid log_updates: {log_updates!r} (expected True or False)")
+    if clip_grad_norm is not None:
+        clip_grad_norm = check_positive(clip_grad_norm, "clip_grad_norm")
     schedule = lr if callable(lr) else None
     if schedule is None:
         lr = check_positive(lr, "learning rate")  # torch optimizers refuse η < 0
@@ -182,6 +204,9 @@ def train(model, data, *, optimizer="sgd", lr, momentum=0.0, num_epochs=1,
     opt = make_optimizer(optimizer, model.parameters(), lr, momentum)
 
     history = History()
+    ratios = UpdateRatios(model) if log_updates else None
+    if ratios is not None:
+        history.update_ratios = {name: [] for name in ratios.names}
     num_steps = num_epochs * math.ceil(len(x) / batch_size)
     start = time.perf_counter()
     _evaluate_into(history, 0, model, x, y, test)
@@ -195,13 +220,17 @@ def train(model, data, *, optimizer="sgd", lr, momentum=0.0, num_epochs=1,
     for step, idx in zip(range(num_steps), minibatches(len(x), batch_size, seed=seed)):
         if schedule is not None:
             lr = check_scheduled_lr(schedule(step), step)
-        report = None if on_step is None else functools.partial(_report, on_step, step, lr,
-                                                                  model, opt)
+        report = None if on_step is None and ratios is None else functools.partial(
+            _before_update, on_step, ratios, step, lr, model, opt)
         loss, grad_norm = train_step(model, opt, x[idx], y[idx], lr, stop=blown_up,
-                                     before_update=report)
+                                     before_update=report, clip_grad_norm=clip_grad_norm)
         history.losses.append(loss)
         history.lrs.append(lr)
         history.grad_norms.append(math.nan if grad_norm is None else grad_norm)
+        if ratios is not None:  # no update at a step that diverged: nan
+            measured = dict.fromkeys(ratios.names, math.nan) if grad_norm is None else ratios.after()
+            for name, ratio in measured.items():
+                history.update_ratios[name].append(ratio)
         if grad_norm is None:
             history.diverged_at = step  # stopped before this update: the weights are already lost
             break
@@ -240,14 +269,21 @@ def _evaluate(model, x, y, batch_size=4096):
     return total_loss / len(x), correct / len(x)
 
 
-def _report(on_step, step, lr, model, optimizer, loss, grad_norm):
-    """Call ``on_step`` with the step's record (``train_step`` gives ``loss, grad_norm``)."""
-    on_step(Step(step, loss, lr, grad_norm, model, optimizer))
+def _before_update(on_step, ratios, step, lr, model, optimizer, loss, grad_norm):
+    """Between backward and update (``train_step`` gives ``loss, grad_norm``): call ``on_step``
+    with the step's record, then copy the weights the update will move."""
+    if on_step is not None:
+        on_step(Step(step, loss, lr, grad_norm, model, optimizer))
+    if ratios is not None:
+        ratios.before()
 
 
 def _evaluate_into(history, step, model, x, y, test):
     history.eval_step.append(step)
-    history.train_acc.append(_evaluate(model, x, y)[1])
+    with DeadUnits(model) as dead:  # rides on the pass over the training set
+        history.train_acc.append(_evaluate(model, x, y)[1])
+    if dead.num_units:
+        history.dead_fraction.append(dead.fraction)
     if test:
         test_loss, test_acc = _evaluate(model, *test)
         history.test_loss.append(test_loss)

@@ -37,9 +37,9 @@ _FONT = 9  # points, the status line's size
 _LINE = 1.3 * _FONT / 72  # inches, the height of one line of it
 
 
-def path_explorer(problem, optimizer_for, x0, num_steps, *, xlim, ylim, levels=12, panel=None,
-                  status=None, status_lines=1, figsize=(6.4, 3.2), dpi=90, title="", budget_ms=50,
-                  **params):
+def path_explorer(problem, optimizer_for, x0, num_steps, *, xlim, ylim, levels=12, cmap="viridis",
+                  path_style=None, width_ratios=(1.3, 1), panel=None, status=None, status_lines=1,
+                  figsize=(6.4, 3.2), dpi=90, title="", budget_ms=50, **params):
     """An :class:`Explorer` of one optimizer's run on a 2-D ``problem``, as the module says.
 
     Args:
@@ -47,7 +47,11 @@ def path_explorer(problem, optimizer_for, x0, num_steps, *, xlim, ylim, levels=1
         optimizer_for: ``optimizer_for(**values) -> Optimizer``, the optimizer
             to run for the controls' values, e.g. ``lambda lr: sgd(lr)``.
         x0, num_steps: the start θ_0 (2 numbers) and the number of steps.
-        xlim, ylim, levels: the contour plot's view and its number of lines.
+        xlim, ylim, levels, cmap: the contour plot's view, its number of lines
+            and their colours (:func:`~lrcourse.plots.plot_contours`).
+        path_style: Line2D keywords for the path, over the default
+            ``{"color": "C3", "ms": 2, "lw": 0.8}`` (:func:`~lrcourse.plots.plot_trajectory`).
+        width_ratios: the widths of the left (path) and right (panel) axes.
         panel: the right panel, ``panel(ax, num_steps) -> update``, where
             ``update(trace, **values)`` redraws it for the run ``trace`` and
             returns the artists it changed (their axes limits fixed); default
@@ -61,6 +65,7 @@ def path_explorer(problem, optimizer_for, x0, num_steps, *, xlim, ylim, levels=1
     num_steps = check_positive_int(num_steps, "num_steps")
     room = (0.1 + check_positive_int(status_lines, "status_lines") * _LINE) / figsize[1]
     panel = loss_panel() if panel is None else panel
+    path_style = {"color": "C3", "ms": 2, "lw": 0.8, **(path_style or {})}
     if status is None:
         def status(trace, **values):
             shown = ", ".join(f"{params[n].label or n} = {params[n].text(v)}"
@@ -68,10 +73,10 @@ def path_explorer(problem, optimizer_for, x0, num_steps, *, xlim, ylim, levels=1
             return f"{shown}: {outcome(trace)}"
 
     def make(fig):
-        left, right = fig.subplots(1, 2, width_ratios=[1.3, 1])
-        plot_contours(problem, left, xlim=xlim, ylim=ylim, levels=levels)
+        left, right = fig.subplots(1, 2, width_ratios=list(width_ratios))
+        plot_contours(problem, left, xlim=xlim, ylim=ylim, levels=levels, cmap=cmap)
         left.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
-        plot_trajectory(np.array([x0, x0]), left, color="C3", ms=2, lw=0.8)
+        plot_trajectory(np.array([x0, x0]), left, **path_style)
         path = left.lines[-1]  # plot_trajectory draws its × first, then the path
         cross = next(a for a in left.lines if a.get_gid() == f"{path.get_gid()}:diverged")
         redraw_panel = panel(right, num_steps)
@@ -91,13 +96,14 @@ def path_explorer(problem, optimizer_for, x0, num_steps, *, xlim, ylim, levels=1
     return Explorer(make, figsize=figsize, dpi=dpi, title=title, budget_ms=budget_ms, **params)
 
 
-def loss_panel(curve=None, *, ylabel=r"$f(\theta_t) - f^*$", ylim=None, color="C3"):
+def loss_panel(curve=None, *, ylabel=r"$f(\theta_t) - f^*$", ylim=None, color="C3", **style):
     """A right panel for :func:`path_explorer`: ``curve(trace)`` against the step t, log scale.
 
     ``curve`` defaults to the loss gap f(θ_t) − f* (``trace.gaps``); for the
     distance to the minimum give ``lambda trace: np.linalg.norm(trace.params - x_star, axis=1)``.
     ``ylim`` defaults to 10⁻¹² … 10³ times the curve's value at θ_0 (the same
-    for every run, so the axes stay fixed, as blitting needs).
+    for every run, so the axes stay fixed, as blitting needs). Other keywords
+    style the curve (``ax.plot``'s: ``marker=".", ms=3``, ...).
     """
     curve = (lambda trace: trace.gaps) if curve is None else curve
 
@@ -105,7 +111,7 @@ def loss_panel(curve=None, *, ylabel=r"$f(\theta_t) - f^*$", ylim=None, color="C
         ax.set(yscale="log", xlim=(0, num_steps), xlabel="step $t$", ylabel=ylabel)
         if ylim is not None:
             ax.set_ylim(ylim)
-        (line,) = ax.plot([], [], color=color, lw=1)
+        (line,) = ax.plot([], [], **{"color": color, "lw": 1, **style})
         fixed = [ylim is not None]
 
         def update(trace, **values):
