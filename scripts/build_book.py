@@ -45,6 +45,8 @@ SILENCE = 900  # seconds without output or a finished chapter: the build hangs (
 FATAL = re.compile(r"Executing notebook failed|Exception occurred|SphinxParallelError|DeadKernelError"
                    r"|Kernel died|Unexpected error accessing jupyter cache|OperationalError")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Sphinx's warnings ("path:line: WARNING: ..." or "WARNING: ..."), each fatal under -W.
+WARNING = re.compile(r"(^|: )(WARNING|ERROR|CRITICAL): ")
 
 
 def kernel_environment(env):
@@ -199,6 +201,14 @@ def describe_cell(chapter, source):
     return f'the cell starting "{first}"'
 
 
+def reasons(lines):
+    """The lines that say why a build without a failed cell failed: its warnings (-W makes each
+    one fatal) and fatal errors, else its last lines."""
+    plain = [ANSI.sub("", line) for line in lines]
+    found = [line for line in plain if WARNING.search(line) or FATAL.search(line)]
+    return found[-12:] or plain[-6:]
+
+
 def summarize(code, supervisor):
     if code == 0:
         return
@@ -207,8 +217,7 @@ def summarize(code, supervisor):
     if cells:
         print("The book build FAILED in:", *(f"  {c}" for c in cells), sep="\n")
     else:
-        last = [line for line in supervisor.lines if FATAL.search(line) or "rror" in line][-6:]
-        print("The book build FAILED:", *(f"  {line}" for line in last or supervisor.lines[-6:]),
+        print("The book build FAILED:", *(f"  {line}" for line in reasons(supervisor.lines)),
               sep="\n")
     print(f"(full traceback: {REPORTS}/ ; exit status {code})", flush=True)
 

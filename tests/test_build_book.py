@@ -90,3 +90,22 @@ def test_a_failing_cell_ends_the_build_and_names_the_cell(tmp_path):
     pid = int(pid_file.read_text())
     alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     assert not alive, f"the slow chapter's kernel (pid {pid}) still runs after the build exited"
+
+
+WARNS = """\
+# Warns
+
+A link to a label that does not exist: {ref}`no-such-label-anywhere`.
+"""
+
+
+@pytest.mark.slow
+def test_a_warning_fails_the_build_and_is_quoted(tmp_path):
+    book = scratch_book(tmp_path, {"warns": WARNS})
+    proc = subprocess.run([sys.executable, str(book / "scripts" / "build_book.py"), "--jobs", "1"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+    out = proc.stdout + proc.stderr
+    summary = out[out.rfind("The book build FAILED"):]
+    assert proc.returncode != 0, f"-W makes a warning fatal; the build exited 0:\n{out[-600:]}"
+    assert "no-such-label-anywhere" in summary and "WARNING" in summary, \
+        f"the summary must quote the warning itself:\n{summary}"
