@@ -11,12 +11,10 @@ import sys
 from pathlib import Path
 
 import yaml
-from browser import chromium, page_weight, serve
+from browser import chromium, first_visit_budget, page_weight, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-BUDGET = {"intro": 1_000_000}
-CHAPTER_BUDGET = 1_500_000
 
 
 def pages():
@@ -39,7 +37,7 @@ def main():
         for page in pages():
             url = f"{base}/book/{page}.html"
             fast, slow = page_weight(browser, url), page_weight(browser, url, slow=True)
-            budget = BUDGET.get(page, CHAPTER_BUDGET)
+            budget = first_visit_budget(page)
             top = sorted(fast["files"].items(), key=lambda kv: -kv[1])[:3]
             names = ", ".join(f"{u.split('?')[0].rsplit('/', 1)[-1]} {n / 1e3:.0f} kB" for u, n in top)
             flag = "" if fast["bytes"] <= budget else " over"

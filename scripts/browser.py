@@ -64,10 +64,27 @@ def chromium():
             browser.close()
 
 
+# Every image of the page loaded and decoded, for screenshots and checks: the site's figures
+# load lazily (loading="lazy", book/_ext/course_site.py) and Chromium decodes images lazily,
+# so a full-page screenshot would show blank space where the figures below the fold are.
+LOAD_IMAGES = """() => Promise.all(Array.from(document.images).map(i => {
+    i.loading = "eager"; return i.decode().catch(() => 0); }))"""
+
+
 # Chrome DevTools' "Slow 4G" preset: 562.5 ms latency, 1.44 Mbit/s down, 675 kbit/s up
 # (the preset applies these numbers as they are; bytes per second below).
 SLOW_4G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8,
            "uploadThroughput": 675e3 / 8}
+
+
+# What a first visit to a page may transfer (bytes, uncompressed): CONTRIBUTING.md, "Budgets".
+FIRST_VISIT_BUDGET = {"intro": 1_000_000}
+CHAPTER_FIRST_VISIT_BUDGET = 1_500_000
+
+
+def first_visit_budget(page):
+    """The first-visit budget in bytes of the page named ``page`` (e.g. "intro")."""
+    return FIRST_VISIT_BUDGET.get(page, CHAPTER_FIRST_VISIT_BUDGET)
 
 
 def page_weight(browser, url, *, slow=False, viewport=(1280, 900)):

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from browser import chromium, serve
+from browser import LOAD_IMAGES, chromium, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SINGLE = ROOT / "_build" / "singlehtml"
@@ -35,9 +35,14 @@ def print_pdf(folder, out):
     with serve(folder) as base, chromium() as browser:
         tab = browser.new_page(viewport={"width": 1000, "height": 1400})
         tab.goto(f"{base}/lrcourse.html", wait_until="networkidle", timeout=300_000)
-        tab.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-        tab.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode()"
-                     ".catch(() => 0)))")
+        # MathJax loads its components after the page's load event, and its startup promise
+        # may resolve before the first typeset: wait until every formula is typeset.
+        tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.document"
+                              " && [...document.querySelectorAll('.math')]"
+                              ".every(el => el.querySelector('mjx-container'))",
+                              timeout=300_000, polling=250)
+        tab.evaluate("() => MathJax.startup.promise")
+        tab.evaluate(LOAD_IMAGES)
         # course.css starts each chapter on a new page; not the first title, on page 1
         tab.evaluate("() => { const h = document.querySelector('article h1');"
                      " if (h) h.style.breakBefore = 'auto'; }")

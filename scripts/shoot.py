@@ -6,7 +6,7 @@ Usage: python scripts/shoot.py _build/html book/<page>.html out.png
 import sys
 from urllib.parse import urlparse
 
-from browser import chromium, serve  # scripts/browser.py, a sibling of this script
+from browser import LOAD_IMAGES, chromium, serve  # scripts/browser.py, a sibling of this script
 
 
 def main(site, page, out):
@@ -22,6 +22,7 @@ def main(site, page, out):
         if tab.locator("script[src*='mathjax']").count():
             tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             tab.evaluate("() => MathJax.startup.promise")
+        tab.evaluate(LOAD_IMAGES)
         tab.screenshot(path=out, full_page=True)
         print("\n".join(log) or "no errors, no foreign requests")
 

@@ -6,7 +6,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from lrcourse.alt import add_description, describe, read_description, set_alt
+from lrcourse.alt import (add_description, describe, min_text_px, png_width, read_description,
+                          read_min_text_px, set_alt)
 
 
 def run_cells(*sources):
@@ -52,3 +53,31 @@ def test_bad_input_is_refused():
     plt.close(fig)
     with pytest.raises(ValueError, match="Invalid PNG"):
         add_description(b"GIF89a", "x")
+
+
+def test_figures_shown_in_a_kernel_carry_their_smallest_text_size():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import lrcourse.alt; lrcourse.alt.install()\nimport matplotlib.pyplot as plt",
+        "fig, ax = plt.subplots(figsize=(4, 3), dpi=72); ax.plot([1, 2])\n"
+        "ax.set_title('big', fontsize=14); ax.tick_params(labelsize=7); plt.show()")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute(
+        env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    png = base64.b64decode(next(o["data"]["image/png"] for o in nb.cells[1].outputs
+                                if "image/png" in o.get("data", {})))
+    assert read_min_text_px(png) == pytest.approx(7.0), "7 pt tick labels at 72 dpi are 7 px"
+    assert 200 < png_width(png) <= 4 * 72, f"a 4-inch figure at 72 dpi: {png_width(png)} px wide"
+
+
+def test_min_text_px_sees_every_visible_text_and_no_hidden_one():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(dpi=100)
+    ax.plot([0, 1], label="curve")
+    ax.legend(fontsize=6)
+    ax.text(0.5, 0.5, "hidden", fontsize=3, visible=False)
+    fig.canvas.draw()
+    assert min_text_px(fig) == pytest.approx(6 * 100 / 72)
+    plt.close(fig)
+    empty = plt.figure()
+    assert min_text_px(empty) is None
+    plt.close(empty)

@@ -1,4 +1,4 @@
-"""Nine adjustments of the build, specific to this course.
+"""Eleven adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -32,8 +32,28 @@
    words from the accessible name (axe-core: label-content-name-mismatch).
    (The theme's search button has the same fault, fixed by the template
    override in book/_templates/components/.)
+9. Explorer frames are files. An explorer's static twin holds every frame as a
+   data: URL (what a notebook shows); on the site each frame becomes a PNG file
+   under _images/frames/ (named by its content), so a first visit loads only
+   the frame shown, and the others come when a reader moves a control.
+   (The one-page build for the PDF keeps them inline: it prints one frame.)
+   Figures load lazily (loading="lazy"): a first visit fetches those in view,
+   the rest as the reader scrolls to them.
+10. The sidebar's section toggles have names. The theme puts the chevron that
+   opens a chapter's sections in a <summary> with nothing to read (axe-core:
+   summary-name, serious); each gets aria-label "Sections of <chapter title>".
+11. Lighter pages. The theme loads the search index (100 kB, growing with the
+   course) and Sphinx's search scripts on every page, for a search-as-you-type
+   box the course does not turn on; only search.html needs them, so the other
+   pages drop them. The repository button draws a solid-font icon, so no page
+   loads the 118 kB Font Awesome brands font for one GitHub logo.
 """
 
+import base64
+import hashlib
+import json
+import os
+import re
 from pathlib import Path, PurePosixPath
 
 EMPTY_FONTAWESOME = ("/* lrcourse: the theme's icons come from Font Awesome's web fonts (its CSS); "
@@ -63,11 +83,93 @@ def _is_widget_state(asset):
     return getattr(asset, "attributes", {}).get("type") == "application/vnd.jupyter.widget-state+json"
 
 
+FRAMES = re.compile(r'(<script type="application/json" class="lrx-frames">)(\[.*?\])(</script>)',
+                    re.DOTALL)
+DATA_PNG = "data:image/png;base64,"
+
+
+def _frames_to_files(outdir, pagename, body):
+    """Adjustment 9: each explorer frame (a data: URL) becomes _images/frames/<hash>.png."""
+    folder = Path(outdir, "_images", "frames")
+    prefix = "../" * pagename.count("/") + "_images/frames/"
+    urls = {}
+
+    def url(src):
+        if src not in urls:
+            data = base64.b64decode(src[len(DATA_PNG):])
+            name = hashlib.sha256(data).hexdigest()[:24] + ".png"
+            path = folder / name
+            if not path.exists():  # pages are written in parallel: write whole, then rename
+                folder.mkdir(parents=True, exist_ok=True)
+                part = path.with_name(f"{name}.{os.getpid()}.part")
+                part.write_bytes(data)
+                part.replace(path)
+            urls[src] = prefix + name
+        return urls[src]
+
+    def to_files(match):
+        frames = [url(f) if f.startswith(DATA_PNG) else f for f in json.loads(match.group(2))]
+        return match.group(1) + json.dumps(frames) + match.group(3)
+
+    body = FRAMES.sub(to_files, body)
+    for src, target in urls.items():  # the frame each explorer shows first
+        body = body.replace(f'src="{src}"', f'src="{target}"')
+    return body
+
+
+def _name_sidebar_toggles(context):
+    """Adjustment 10: aria-label on each sidebar <summary> that has nothing to read."""
+    make = context.get("generate_toctree_html")
+    if make is None or getattr(make, "names_toggles", False):
+        return
+
+    def generate_toctree_html(*args, **kwargs):
+        soup = make(*args, **kwargs)             # a BeautifulSoup tree (or "" on some pages)
+        for summary in getattr(soup, "select", lambda _: [])("li > details > summary"):
+            link = summary.find_parent("li").find("a", recursive=False)
+            if link is not None and not summary.get_text(strip=True):
+                summary["aria-label"] = f"Sections of {link.get_text(' ', strip=True)}"
+        return soup
+    generate_toctree_html.names_toggles = True
+    context["generate_toctree_html"] = generate_toctree_html
+
+
+def _solid_icons(buttons):
+    """Adjustment 11: a brands icon (the repository button's) becomes a solid one."""
+    for button in buttons:
+        if str(button.get("icon", "")).startswith("fab "):
+            button["icon"] = "fa-solid fa-code-branch"
+        _solid_icons(button.get("buttons", []))
+
+
+SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*(_static/searchtools\.js|_static/language_data\.js'
+                            r'|searchindex\.js)"></script>')
+
+
+def _drop_search_scripts(app, exception):
+    """Adjustment 11: only search.html loads the search index and Sphinx's search scripts."""
+    if exception is not None or app.builder.name != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        if page.name == "search.html":
+            continue
+        html = page.read_text(encoding="utf-8")
+        lighter = SEARCH_SCRIPTS.sub("", html)
+        if lighter != html:
+            page.write_text(lighter, encoding="utf-8")
+
+
 def _on_page(app, pagename, templatename, context, doctree):
     _retarget_launch_buttons(context, pagename)
+    _solid_icons(context.get("header_buttons", []))
+    _name_sidebar_toggles(context)
     if "body" in context:
         body = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
-        context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+        body = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+        if app.builder.name == "html":
+            body = _frames_to_files(app.outdir, pagename, body)
+            body = re.sub(r"<img (?![^>]*\bloading=)", '<img loading="lazy" ', body)
+        context["body"] = body
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [a for a in context[key] if not (_is_thebe(a) or _is_widget_state(a))]
@@ -115,6 +217,7 @@ def _drop_fontawesome_js(app, exception):
 def setup(app):
     app.connect("builder-inited", _on_builder)
     app.connect("build-finished", _drop_fontawesome_js)
+    app.connect("build-finished", _drop_search_scripts)
     app.connect("doctree-resolved", _alt_from_png)
     # After sphinx-book-theme adds its buttons (priority 501).
     app.connect("html-page-context", _on_page, priority=600)

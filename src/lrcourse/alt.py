@@ -10,7 +10,9 @@ PNG (an ``iTXt`` chunk, keyword ``Description``), and the book's build
 * without it, ``describe(fig)`` writes one from the figure itself: its title, and for
   each panel its title, what is plotted against what, and the legend's entries;
 * ``install()`` (done on ``import lrcourse`` in IPython) makes every PNG of a
-  figure that a kernel displays carry that text.
+  figure that a kernel displays carry that text, and the size of its smallest text
+  in pixels (``min_text_px``, keyword ``lrcourse:min-text-px``): on a phone the
+  site shows a figure no smaller than keeps that text legible (course_site.py).
 
 Example:
     >>> import matplotlib.pyplot as plt
@@ -34,6 +36,7 @@ import sys
 import zlib
 
 KEYWORD = b"Description"
+MIN_TEXT_KEYWORD = b"lrcourse:min-text-px"
 _ATTR = "_lrcourse_alt"
 _PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -58,6 +61,25 @@ def describe(fig):
         return f"{head} Panel {panels[0]}."
     return " ".join([head] + [f"Panel {i} of {len(panels)} {p}." for i, p in
                               enumerate(panels, 1)])
+
+
+def min_text_px(fig, dpi=None):
+    """The font size, in pixels of a PNG drawn at ``dpi`` (default the figure's), of the
+    smallest visible text of ``fig`` (drawn: tick labels get their text when it is); None if
+    it shows no text.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(dpi=72); _ = ax.set_title("t", fontsize=14)
+    >>> ax.tick_params(labelsize=8); fig.canvas.draw()
+    >>> min_text_px(fig), min_text_px(fig, dpi=144)
+    (8.0, 16.0)
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.figure is fig]
+    return min(sizes) * (dpi or fig.dpi) / 72 if sizes else None
 
 
 def _describe_axes(ax):
@@ -85,23 +107,37 @@ def _chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def add_description(png, text):
-    """``png`` (bytes) with an iTXt ``Description`` chunk holding ``text`` (UTF-8) after IHDR."""
+def add_description(png, text, keyword=KEYWORD):
+    """``png`` (bytes) with an iTXt chunk ``keyword`` (``Description``) holding ``text`` (UTF-8)
+    after IHDR."""
     if not png.startswith(_PNG):
         raise ValueError("Invalid PNG: missing signature")
     end_of_ihdr = len(_PNG) + 8 + struct.unpack(">I", png[8:12])[0] + 4
-    itxt = _chunk(b"iTXt", KEYWORD + b"\0\0\0\0\0" + text.encode("utf-8"))
+    itxt = _chunk(b"iTXt", keyword + b"\0\0\0\0\0" + text.encode("utf-8"))
     return png[:end_of_ihdr] + itxt + png[end_of_ihdr:]
 
 
-def read_description(png):
-    """The text of the first iTXt ``Description`` chunk of ``png`` (bytes), or None."""
+def png_width(png):
+    """The width in pixels of the PNG ``png`` (bytes), from its header."""
+    if not png.startswith(_PNG):
+        raise ValueError("Invalid PNG: missing signature")
+    return struct.unpack(">I", png[16:20])[0]
+
+
+def read_min_text_px(png):
+    """The ``min_text_px`` a kernel wrote into ``png`` (bytes), or None."""
+    text = read_description(png, MIN_TEXT_KEYWORD)
+    return float(text) if text else None
+
+
+def read_description(png, keyword=KEYWORD):
+    """The text of the first iTXt chunk ``keyword`` (``Description``) of ``png`` (bytes), or None."""
     i = len(_PNG)
     while i + 8 <= len(png):
         (size,), kind = struct.unpack(">I", png[i:i + 4]), png[i + 4:i + 8]
         data = png[i + 8:i + 8 + size]
-        if kind == b"iTXt" and data.startswith(KEYWORD + b"\0"):
-            rest = data[len(KEYWORD) + 3:]  # keyword\0, compression flag and method
+        if kind == b"iTXt" and data.startswith(keyword + b"\0"):
+            rest = data[len(keyword) + 3:]  # keyword\0, compression flag and method
             rest = rest[rest.index(b"\0") + 1:]  # language tag
             return rest[rest.index(b"\0") + 1:].decode("utf-8")  # translated keyword, text
         if kind == b"IEND":
@@ -121,6 +157,9 @@ def _with_alt(show_png):
             return out
         raw = base64.b64decode(out) if isinstance(out, str) else out
         raw = add_description(raw, describe(fig))
+        smallest = min_text_px(fig)  # IPython's print_figure draws at the figure's dpi
+        if smallest:
+            raw = add_description(raw, f"{smallest:.2f}", MIN_TEXT_KEYWORD)
         return base64.b64encode(raw).decode("ascii") if isinstance(out, str) else raw
 
     png.lrcourse_alt = True

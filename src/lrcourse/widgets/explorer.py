@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
+from lrcourse.alt import min_text_px
 from lrcourse.seeding import resolve_seed
 from lrcourse.validate import check_positive_int
 
@@ -68,6 +69,8 @@ class Explorer:
             for combo in itertools.product(*(p.grid for p in params.values()))
         ]
         self.png = self.render(self.values)
+        # The smallest text of a frame, in its pixels: the site keeps it legible on phones.
+        self.min_text_px = min_text_px(self.fig)
         self._widget = None
 
     # -- drawing ---------------------------------------------------------------------
@@ -178,17 +181,19 @@ class Explorer:
                 f"{p.twin_control(k, p.label or name, labels, start[k])}"
                 f"<script type=\"application/json\">{json.dumps(labels)}</script></label>"
             )
-        frames = [base64.b64encode(f).decode() for f in self.frames]
+        frames = ["data:image/png;base64," + base64.b64encode(f).decode() for f in self.frames]
         first = int(np.ravel_multi_index(start, shape))
         what = self.title or "figure for " + ", ".join(p.label or n for n, p in self.params.items())
+        legible = (f' data-min-text-px="{self.min_text_px:.2f}"'
+                   if self.min_text_px else "")
         shown = ", ".join(f"{p.label or n} = {p.text(p.grid[i])}"
                           for (n, p), i in zip(self.params.items(), start))
         return (
             f'<div class="lr-explorer" id="{uid}" data-shape="{json.dumps(shape)}" '
             f'data-start="{json.dumps(start)}" data-alt="{html.escape(what)}">\n'
             f"<div>{''.join(controls)}<button type=\"button\" data-reset=\"1\">reset</button></div>\n"
-            f'<img alt="{html.escape(f"{what} ({shown})")}" style="max-width:100%" '
-            f'src="data:image/png;base64,{frames[first]}">\n'
+            f'<img alt="{html.escape(f"{what} ({shown})")}" style="max-width:100%"{legible} '
+            f'src="{frames[first]}">\n'
             f'<script type="application/json" class="lrx-frames">{json.dumps(frames)}</script>\n'
             f"<script>(function () {{\n{_twin_js()}"
             f'explorerTwin(document.getElementById("{uid}"));\n}})();</script>\n</div>'

@@ -7,7 +7,10 @@
 //   data-shape   the grid sizes, one per control, e.g. [7, 5];
 //   data-start   the grid index each control starts at (and `reset` returns to);
 //   data-alt     what the figure shows, to which the image's alt text adds the values;
-// and holds the frames (base64 PNGs, in C order over the grids) in <script class="lrx-frames">.
+// and holds the frames (in C order over the grids) in <script class="lrx-frames">: each an
+// image's src, a data: URL (base64 PNG) as the package writes it, or a file's URL where the
+// site has moved the frames to files (book/_ext/course_site.py), so a page loads only the
+// frame it shows and fetches the others when a reader moves a control.
 // Each control has data-k (its place in the order), data-name (its label) and, next to it,
 // its grid values as text in a <script type="application/json">. A screen reader hears a
 // slider's value as "η = 0.1" (aria-valuetext), and the image's alt text follows the frame.
@@ -26,7 +29,7 @@ function explorerTwin(root) {
       said.push(text);
       index = index * shape[k] + (+control.value);
     });
-    img.src = "data:image/png;base64," + frames[index];
+    img.src = frames[index];
     img.alt = root.dataset.alt + " (" + said.join(", ") + ")";
   }
   controls.forEach(function (control) {
