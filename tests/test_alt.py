@@ -6,8 +6,15 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from lrcourse.alt import (add_description, describe, min_text_px, png_width, read_description,
-                          read_min_text_px, set_alt)
+from lrcourse.alt import (
+    add_description,
+    describe,
+    min_text_px,
+    png_width,
+    read_description,
+    read_min_text_px,
+    set_alt,
+)
 
 
 def run_cells(*sources):
@@ -58,8 +65,8 @@ def test_bad_input_is_refused():
 def test_figures_shown_in_a_kernel_carry_their_smallest_text_size():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
         "import lrcourse.alt; lrcourse.alt.install()\nimport matplotlib.pyplot as plt",
-        "fig, ax = plt.subplots(figsize=(4, 3), dpi=72); ax.plot([1, 2])\n"
-        "ax.set_title('big', fontsize=14); ax.tick_params(labelsize=7); plt.show()")])
+        ("fig, ax = plt.subplots(figsize=(4, 3), dpi=72); ax.plot([1, 2])\n"
+        "ax.set_title('big', fontsize=14); ax.tick_params(labelsize=7); plt.show()"))])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute(
         env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     png = base64.b64decode(next(o["data"]["image/png"] for o in nb.cells[1].outputs

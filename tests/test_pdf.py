@@ -2,9 +2,9 @@
 
 import os
 import re
-import unicodedata
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest

@@ -195,8 +195,8 @@ def test_every_figure_is_on_the_page(built_book, page):
     """A figure that the chapter draws but the page lacks (e.g. executed under a non-drawing
     matplotlib backend, then reused from the cache) fails here, not silently on the site."""
     html = (built_book / "book" / f"{page}.html").read_text(encoding="utf-8")
-    # Figures are written to _images/; the explorers' frames are inline (data:) images.
-    shown = len(re.findall(r'<img[^>]+src="\.\./_images/[^"]+\.png"', html))
+    # Figures are written to _images/; the explorers' frames to _images/frames/.
+    shown = len(re.findall(r'<img[^>]+src="\.\./_images/(?!frames/)[^"]+\.png"', html))
     want = expected_figures(page)
     assert want > 0, f"{page}: no plt.show() found; does the chapter draw its figures another way?"
     assert shown == want, f"{page}: {shown} figures on the page, but the chapter draws {want}"
