@@ -3,8 +3,8 @@
 1. Builds the book as one HTML page (Jupyter Book's ``singlehtml`` builder, through
    scripts/build_book.py: the same executed chapters and settings as the site; after
    `make book` nothing is executed again).
-2. Prints that page with the system Chromium (Playwright's ``page.pdf``): math typeset
-   by the site's own MathJax, figures included, each explorer at its default frame
+2. Prints that page with the system Chromium (Playwright's ``page.pdf``): math as the
+   site shows it (MathML, in the course's math font), figures included, each explorer at its default frame
    (course.css hides the controls in print). No LaTeX, nothing downloaded.
 3. Copies the PDF into the site (_build/html/lrcourse.pdf), which the intro links.
 """
@@ -35,13 +35,7 @@ def print_pdf(folder, out):
     with serve(folder) as base, chromium() as browser:
         tab = browser.new_page(viewport={"width": 1000, "height": 1400})
         tab.goto(f"{base}/lrcourse.html", wait_until="networkidle", timeout=300_000)
-        # MathJax loads its components after the page's load event, and its startup promise
-        # may resolve before the first typeset: wait until every formula is typeset.
-        tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.document"
-                              " && [...document.querySelectorAll('.math')]"
-                              ".every(el => el.querySelector('mjx-container'))",
-                              timeout=300_000, polling=250)
-        tab.evaluate("() => MathJax.startup.promise")
+        tab.evaluate("() => document.fonts.ready")  # the math font, before the first glyph is printed
         tab.evaluate(LOAD_IMAGES)
         # course.css starts each chapter on a new page; not the first title, on page 1
         tab.evaluate("() => { const h = document.querySelector('article h1');"

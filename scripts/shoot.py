@@ -19,9 +19,7 @@ def main(site, page, out):
         tab.on("request", lambda r: urlparse(r.url).hostname not in (None, "127.0.0.1")
                and log.append("foreign request: " + r.url))
         tab.goto(f"{base}/{page}", wait_until="networkidle")
-        if tab.locator("script[src*='mathjax']").count():
-            tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-            tab.evaluate("() => MathJax.startup.promise")
+        tab.evaluate("() => document.fonts.ready")
         tab.evaluate(LOAD_IMAGES)
         tab.screenshot(path=out, full_page=True)
         print("\n".join(log) or "no errors, no foreign requests")

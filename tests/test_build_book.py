@@ -96,6 +96,8 @@ WARNS = """\
 # Warns
 
 A link to a label that does not exist: {ref}`no-such-label-anywhere`.
+
+A formula the MathML writer cannot read: $\\notacommand x$; and one it can: $\\eta_t$.
 """
 
 
@@ -109,3 +111,4 @@ def test_a_warning_fails_the_build_and_is_quoted(tmp_path):
     assert proc.returncode != 0, f"-W makes a warning fatal; the build exited 0:\n{out[-600:]}"
     assert "no-such-label-anywhere" in summary and "WARNING" in summary, \
         f"the summary must quote the warning itself:\n{summary}"
+    assert "notacommand" in summary, f"the summary must quote the formula not written as MathML:\n{summary}"

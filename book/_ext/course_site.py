@@ -1,4 +1,4 @@
-"""Eleven adjustments of the build, specific to this course.
+"""Thirteen adjustments of the build, specific to this course.
 
 1. Launch buttons open the chapter's notebook. Chapters are written in
    book/<slug>.md and paired (jupytext) with notebooks/<slug>.ipynb, the file
@@ -47,6 +47,19 @@
    box the course does not turn on; only search.html needs them, so the other
    pages drop them. The repository button draws a solid-font icon, so no page
    loads the 118 kB Font Awesome brands font for one GitHub logo.
+12. An edit of the course's own assets or extensions rebuilds the pages. Sphinx
+   rewrites pages only when a source, the configuration or a template changed,
+   so an edit of course.css (or of this file) left a stale site until a source
+   changed too; a digest of book/_assets and book/_ext is part of the
+   configuration that the HTML pages depend on.
+13. Figures stay legible on phones. Each figure's PNG carries the size of its
+   smallest text (``lrcourse.alt``; an explorer's image says it in
+   ``data-min-text-px``); shrunk to a phone's width, a figure drawn for a
+   desktop shows that text at 3 to 5 px. Each image gets the width at which
+   that text is 9 px (``--legible-width``); on a narrow screen course.css
+   makes it the image's least width, and the figure scrolls sideways inside
+   its own box (an explorer's picture inside a box of its own, so its controls
+   stay put), never the page.
 """
 
 import base64
@@ -117,6 +130,54 @@ def _frames_to_files(outdir, pagename, body):
     return body
 
 
+LEGIBLE_PX = 9  # the smallest text a figure may show on a phone, in CSS pixels
+IMG = re.compile(r"<img\b[^>]*>")
+
+
+def _png_of(app, pagename, src, sources):
+    """The bytes of the PNG an <img> on page ``pagename`` shows, or None."""
+    name = PurePosixPath(src.split("?")[0]).name
+    if not name.endswith(".png"):
+        return None
+    if "_images/frames/" in src:
+        path = Path(app.outdir, "_images", "frames", name)
+    elif name in sources:
+        path = Path(app.srcdir, sources[name])
+    else:
+        path = Path(app.outdir, PurePosixPath(pagename).parent, src)
+    return path.read_bytes() if path.is_file() else None
+
+
+def _legible_on_phones(app, pagename, body):
+    """Adjustment 13: each figure's width at which its smallest text is LEGIBLE_PX."""
+    from lrcourse.alt import png_width, read_min_text_px
+
+    sources = {PurePosixPath(dest).name: src for src, dest in app.builder.images.items()}
+
+    def legible(match):
+        tag = match.group(0)
+        src = re.search(r'\bsrc="([^"]+)"', tag)
+        if src is None or src.group(1).startswith("data:") or "--legible-width" in tag:
+            return tag
+        png = _png_of(app, pagename, src.group(1), sources)
+        said = re.search(r'\bdata-min-text-px="([0-9.]+)"', tag)
+        smallest = float(said.group(1)) if said else (read_min_text_px(png) if png else None)
+        if png is None or not smallest:
+            return tag
+        width = -(-png_width(png) * LEGIBLE_PX // smallest)  # ceiling
+        style = f"--legible-width: {width:.0f}px;"
+        if not said:
+            tag = tag.replace("<img ", f'<img data-min-text-px="{smallest:.2f}" ', 1)
+        if ' style="' in tag:
+            return tag.replace(' style="', f' style="{style} ', 1)
+        return tag.replace("<img ", f'<img style="{style}" ', 1)
+
+    body = IMG.sub(legible, body)
+    # an explorer's picture scrolls in a box of its own, under its controls
+    return re.sub(r'(<div class="lr-explorer"[^>]*>\s*<div>.*?</div>\s*)(<img\b[^>]*>)',
+                  r'\1<div class="lr-frame">\2</div>', body, flags=re.DOTALL)
+
+
 def _name_sidebar_toggles(context):
     """Adjustment 10: aria-label on each sidebar <summary> that has nothing to read."""
     make = context.get("generate_toctree_html")
@@ -168,6 +229,7 @@ def _on_page(app, pagename, templatename, context, doctree):
         body = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
         if app.builder.name == "html":
             body = _frames_to_files(app.outdir, pagename, body)
+            body = _legible_on_phones(app, pagename, body)
             body = re.sub(r"<img (?![^>]*\bloading=)", '<img loading="lazy" ', body)
         context["body"] = body
     for key in ("script_files", "css_files"):
@@ -214,7 +276,19 @@ def _drop_fontawesome_js(app, exception):
         (scripts / "fontawesome.js.map").unlink(missing_ok=True)
 
 
+def _assets_digest(app, config):
+    """Adjustment 12: the digest of what the pages are written with, besides sources and templates."""
+    digest = hashlib.sha256()
+    for folder in ("book/_assets", "book/_ext"):
+        for path in sorted(Path(app.confdir, folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(app.confdir).as_posix().encode() + path.read_bytes())
+    config.course_assets_digest = digest.hexdigest()
+
+
 def setup(app):
+    app.add_config_value("course_assets_digest", "", "html")
+    app.connect("config-inited", _assets_digest)
     app.connect("builder-inited", _on_builder)
     app.connect("build-finished", _drop_fontawesome_js)
     app.connect("build-finished", _drop_search_scripts)
