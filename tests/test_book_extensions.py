@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 from course_icons import icon_map, used_code_points
-from course_math import MathMLError, to_mathml
+from course_math import MathMLError, tex_to_text, to_mathml
 
 
 def cells(mathml):
@@ -49,6 +49,13 @@ def test_text_is_escaped():
 def test_unreadable_tex_is_an_error_that_names_it(tex, named):
     with pytest.raises(MathMLError, match=re.escape(named)):
         to_mathml(tex)
+
+
+def test_search_titles_show_symbols_not_tex():
+    assert tex_to_text(r"A wider stable range: \eta\lambda < 2(1+\gamma)") == \
+        "A wider stable range: ηλ < 2(1+γ)"
+    assert tex_to_text(r"\tfrac{1}{L}\,\eta") == "1/L η"
+    assert tex_to_text(r"\notacommand") == r"\notacommand"  # left for a reader to see, not dropped
 
 
 CSS = ('.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}.fa-sun:before{content:"\\f185"}'

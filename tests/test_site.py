@@ -6,6 +6,7 @@ chapters; every explorer's slider changes its picture. A screenshot of each page
 is saved under _build/screenshots/ for people to look at.
 """
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -193,6 +194,16 @@ def test_page_weight(built_book, page):
     assert not missing, f"{page}: images it names are not in the site: {missing[:3]}"
     total = len(html.encode()) + sum(p.stat().st_size for p in local)
     assert total <= PAGE_BUDGET, f"{page}: {total / 1e6:.2f} MB > 3 MB"
+
+
+def test_search_titles_show_symbols_not_tex(built_book):
+    """Search results list section titles: a formula in one shows its symbols (ηλ), not TeX."""
+    text = (built_book / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    titles = [*index["alltitles"], *index["titles"]]
+    tex = [t for t in titles if re.search(r"\\[A-Za-z]+", t)]
+    assert not tex, f"search titles with TeX: {tex[:3]}"
+    assert any("η" in t for t in titles), "no title with η in the search index: is it the course's?"
 
 
 def expected_figures(page):

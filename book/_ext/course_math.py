@@ -13,9 +13,15 @@ lay out as a table; and a bare ``\\`` line break becomes a ``split``, as Sphinx'
 MathJax renderer does. What it cannot read (an unknown command comes out as
 literal text) is a build warning, an error under ``-W``, naming the formula.
 The look (a math font, the alignment of the table's columns) is in course.css.
+
+Search results list section titles as Sphinx indexed them, the TeX of a formula
+as written (``\\eta\\lambda``); the index's titles get the formula's symbols
+instead (``ηλ``).
 """
 
+import json
 import re
+from pathlib import Path
 
 from docutils import nodes
 from latex2mathml import commands
@@ -114,6 +120,36 @@ def visit_displaymath(self, node):
     raise nodes.SkipNode
 
 
+def tex_to_text(text):
+    """A title's TeX as plain symbols: ``\\eta/(1-\\gamma)`` becomes ``η/(1-γ)``."""
+    text = re.sub(r"\\[td]?frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", text)
+    text = re.sub(r"\\[,;:! ]", " ", text)
+
+    def symbol(match):
+        code = convert_symbol(match.group(0))
+        return chr(int(code, 16)) if code else match.group(0)
+
+    return re.sub(r"\\[A-Za-z]+", symbol, text).replace("{", "").replace("}", "")
+
+
+def _plain_search_titles(app, exception):
+    index = Path(app.outdir, "searchindex.js")
+    if exception is not None or not index.exists():
+        return
+    head, tail = "Search.setIndex(", ")"
+    text = index.read_text(encoding="utf-8")
+    if not (text.startswith(head) and text.rstrip().endswith(tail)):
+        return
+    data = json.loads(text[len(head):text.rstrip().rindex(tail)])
+    if "\\" not in json.dumps(data.get("alltitles", {})) + json.dumps(data.get("titles", [])):
+        return
+    data["alltitles"] = {tex_to_text(k): v for k, v in data.get("alltitles", {}).items()}
+    data["titles"] = [tex_to_text(t) for t in data.get("titles", [])]
+    index.write_text(head + json.dumps(data, separators=(",", ":")) + tail,
+                     encoding="utf-8")
+
+
 def setup(app):
     app.add_html_math_renderer("mathml", (visit_math, None), (visit_displaymath, None))
+    app.connect("build-finished", _plain_search_titles)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
